@@ -30,7 +30,8 @@ __all__ = ['FASHION_URL', 'FASHION_FILES', 'FASHION_GZ_SHA256', 'FASHION_IDX_SHA
            'find_fashion_mnist', 'download_fashion_mnist', 'load_fashion_mnist', 'to_model_images', 'BatchLoader',
            'DataLoaders', 'get_dls', 'show_image', 'show_images', 'CancelFitException', 'CancelEpochException',
            'CancelBatchException', 'Callback', 'run_cbs', 'TrainCB', 'Learner', 'default_device', 'to_device',
-           'DeviceCB', 'accuracy', 'MetricsCB', 'ProgressCB', 'BatchSchedCB', 'OneCycle', 'conv_block', 'small_cnn']
+           'DeviceCB', 'accuracy', 'MetricsCB', 'ProgressCB', 'BatchSchedCB', 'OneCycle', 'TrainingDiverged',
+           'DivergenceCB', 'conv_block', 'small_cnn']
 
 # %% ../nbs/00_prelude.ipynb #68f30bc0
 def result_scale() -> bool:
@@ -217,6 +218,7 @@ class BatchLoader:
         self.generator = torch.Generator()
         self.generator.manual_seed(int(torch.randint(0, 2**62, ())) if seed is None else seed)
         self.epoch = 0
+        self.skip = 0  # batches to leave out at the start of the next epoch only (resuming inside an epoch)
 
     def __len__(self):
         return len(self.x) // self.bs if self.drop_last else math.ceil(len(self.x) / self.bs)
@@ -228,7 +230,8 @@ class BatchLoader:
     def __iter__(self):
         idx = self.order()
         self.epoch += 1
-        for i in range(len(self)):
+        start, self.skip = self.skip, 0
+        for i in range(start, len(self)):
             b = idx[i*self.bs:(i+1)*self.bs]
             if self.world_size > 1: b = b[self.rank::self.world_size]
             yield self.x[b], self.y[b]
@@ -526,6 +529,41 @@ class OneCycle(BatchSchedCB):
         self.sched = torch.optim.lr_scheduler.OneCycleLR(learn.opt, self.max_lr, total_steps=total, **self.kwargs)
 
 # %% ../nbs/00_prelude.ipynb #5416d038
+class TrainingDiverged(Exception):
+    "The loss or the gradient norm became NaN or infinite."
+
+class DivergenceCB(Callback):
+    "Raise `TrainingDiverged` when the loss or the gradient norm stops being finite."
+    order = 35  # after the metrics (10), before anything that saves the model (40)
+    def __init__(self, check_every: int = 10):  # batches between looks at the device-side flag
+        self.check_every = check_every
+
+    def before_epoch(self, learn): self.bad, self.since = None, 0
+
+    def _flag(self, ok: torch.Tensor):
+        self.bad = ~ok if self.bad is None else self.bad | ~ok
+
+    def after_loss(self, learn): self._flag(torch.isfinite(learn.loss.detach()))
+
+    def after_backward(self, learn):
+        if getattr(learn, 'scaler', None) is not None: return
+        grads = [p.grad for p in learn.model.parameters() if p.grad is not None]
+        if grads: self._flag(torch.isfinite(torch.stack(torch._foreach_norm(grads)).norm()))
+
+    def after_batch(self, learn):
+        if (learn.iter + 1) % self.check_every == 0: self._check(learn, learn.iter - self.check_every + 1)
+
+    def after_epoch(self, learn): self._check(learn, (learn.iter // self.check_every) * self.check_every)
+
+    def _check(self, learn, first: int):
+        if self.bad is None or not bool(self.bad): return
+        lr = learn.opt.param_groups[0]['lr']
+        raise TrainingDiverged(
+            f'training diverged in epoch {learn.epoch} ({"training" if learn.training else "validation"} batches '
+            f'{max(first, 0)}-{learn.iter}): the loss or gradient norm is NaN or infinite at learning rate {lr:.3g}. '
+            'Nothing from this epoch was saved. Try a lower learning rate, or a larger Adam eps (e.g. eps=1e-5).')
+
+# %% ../nbs/00_prelude.ipynb #10f1a986
 def conv_block(ni: int, nf: int, stride: int = 2) -> nn.Sequential:
     "3×3 convolution, batch norm, ReLU."
     return nn.Sequential(nn.Conv2d(ni, nf, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(nf), nn.ReLU())
