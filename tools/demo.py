@@ -1,10 +1,12 @@
-"""The main job for now: fit a small classifier on Fashion-MNIST for one epoch with slowai's Learner."""
-import torch
-import torch.nn.functional as F
+"""The main job: a short DDPM training run on the CPU with slowai_train, then point at what it wrote."""
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-from slowai.prelude import DeviceCB, Learner, MetricsCB, OneCycle, ProgressCB, accuracy, get_dls, small_cnn
-
-torch.manual_seed(0)
-learn = Learner(small_cnn(), get_dls(bs=128, seed=0), F.cross_entropy, lr=1e-2, opt_func=torch.optim.Adam,
-                cbs=[DeviceCB(), MetricsCB(accuracy), ProgressCB(), OneCycle(1e-2)])
-learn.fit(1)
+out = Path('runs')/time.strftime('demo-%Y%m%d-%H%M%S')
+cmd = [str(Path(sys.executable).parent/'slowai_train'), '--out', str(out), '--epochs', '1', '--subset', '2048', *sys.argv[1:]]
+print('$', ' '.join(cmd), flush=True)
+subprocess.run(cmd, check=True)
+print(f'\nopen {out/"losses.png"} (the loss per epoch) and {out/"samples.png"} (16 samples);\n'
+      f'more samples: slowai_sample --run {out} --n 64 --out more.png')
