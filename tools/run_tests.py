@@ -19,7 +19,8 @@ def checks() -> list[tuple[str, list[str]]]:
     out = [(p.name, [str(BIN/'nbdev_test'), '--path', str(p.relative_to(ROOT))]) for p in nbs]
     out += [('readme in sync', [sys.executable, 'tools/readme.py', '--check']),
             ('library in sync', [sys.executable, 'tools/check_export.py']),
-            ('wheel in fresh venv', ['bash', 'tools/test_wheel.sh'])]
+            ('wheel in fresh venv', ['bash', 'tools/test_wheel.sh']),
+            ('docs site', [sys.executable, 'tools/test_docs.py'])]
     return out
 
 

@@ -1,0 +1,25 @@
+// Typeset $...$, $$...$$, \(...\) and \[...\] with the KaTeX copied next to the page (no network), then mark
+// every formula KaTeX could only half-render (an unknown command is drawn in red, silently) with class math-error.
+document.addEventListener("DOMContentLoaded", function () {
+  var root = document.querySelector("main") || document.body;
+  renderMathInElement(root, {
+    delimiters: [
+      {left: "$$", right: "$$", display: true},
+      {left: "\\[", right: "\\]", display: true},
+      {left: "$", right: "$", display: false},
+      {left: "\\(", right: "\\)", display: false}
+    ],
+    throwOnError: false
+  });
+  root.querySelectorAll(".katex").forEach(function (el) {
+    var tex = el.querySelector('annotation[encoding="application/x-tex"]');
+    if (!tex) return;
+    try {
+      katex.renderToString(tex.textContent, {throwOnError: true, displayMode: !!el.closest(".katex-display")});
+    } catch (e) {
+      el.classList.add("math-error");
+      el.title = e.message;
+    }
+  });
+  document.documentElement.dataset.math = "done";
+});
