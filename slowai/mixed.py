@@ -85,6 +85,7 @@ class MixedPrecision(Callback):
         self.plan = amp_plan(device.type, self.dtype, self.force)
         if self.plan.dtype is None and self.plan.reason != 'float32 requested': warn_once(self.plan.reason)
         self.scaler = torch.amp.GradScaler(device.type) if self.plan.scaler else None
+        learn.scaler = self.scaler  # DivergenceCB leaves infinite gradients to the scaler, which skips those steps
 
     def before_batch(self, learn):
         if self.plan.dtype is None: return
