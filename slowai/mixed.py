@@ -75,9 +75,10 @@ class MixedPrecision(Callback):
     def __init__(self, dtype: torch.dtype | None = None,  # None: the device's natural choice; torch.float32: off
                  device: torch.device | str | None = None,  # default: the device of the model's parameters
                  force: bool = False,  # use `dtype` even on a CPU without native bfloat16
+                 report=print,  # where to say how many steps the gradient scaler skipped in an epoch
                 ):
-        self.dtype, self.device, self.force = dtype, device, force
-        self.autocast, self.scaler, self.plan = None, None, None
+        self.dtype, self.device, self.force, self.report = dtype, device, force, report
+        self.autocast, self.scaler, self.plan, self.skipped = None, None, None, []
 
     def before_fit(self, learn):
         device = torch.device(self.device) if self.device is not None else next(learn.model.parameters()).device
@@ -86,6 +87,9 @@ class MixedPrecision(Callback):
         if self.plan.dtype is None and self.plan.reason != 'float32 requested': warn_once(self.plan.reason)
         self.scaler = torch.amp.GradScaler(device.type) if self.plan.scaler else None
         learn.scaler = self.scaler  # DivergenceCB leaves infinite gradients to the scaler, which skips those steps
+        self.skipped, learn.skipped_steps = [], 0
+
+    def before_epoch(self, learn): self._skips = None
 
     def before_batch(self, learn):
         if self.plan.dtype is None: return
@@ -105,8 +109,19 @@ class MixedPrecision(Callback):
 
     def step(self, learn):
         if self.scaler is None: return learn.opt.step()
+        scale = self.scaler._scale.clone()  # the scale only ever shrinks after a step it skipped
         self.scaler.step(learn.opt)
         self.scaler.update()
+        skip = (self.scaler._scale < scale).int()  # stays on the device: no sync per step
+        self._skips = skip if self._skips is None else self._skips + skip
+
+    def after_epoch(self, learn):
+        if not learn.training or self._skips is None: return
+        n = int(self._skips)
+        self.skipped.append(n)
+        learn.skipped_steps = sum(self.skipped)
+        if n: self.report(f'epoch {learn.epoch}: the gradient scaler skipped {n} of {learn.iter + 1} steps '
+                          f'(float16 overflow; loss scale now {self.scaler.get_scale():g})')
 
 # %% ../nbs/03_mixed_precision.ipynb #bc475cd7
 def save_half(model: nn.Module,  # a diffusers model (anything with `save_pretrained`)

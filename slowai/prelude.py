@@ -561,7 +561,10 @@ class DivergenceCB(Callback):
         raise TrainingDiverged(
             f'training diverged in epoch {learn.epoch} ({"training" if learn.training else "validation"} batches '
             f'{max(first, 0)}-{learn.iter}): the loss or gradient norm is NaN or infinite at learning rate {lr:.3g}. '
-            'Nothing from this epoch was saved. Try a lower learning rate, or a larger Adam eps (e.g. eps=1e-5).')
+            'Nothing from this epoch was saved. Try a lower learning rate, or a larger Adam eps (e.g. eps=1e-5).'
+            + (' Under float16 autocast the forward pass itself can overflow: bfloat16 has float32\'s range '
+               '(MixedPrecision(torch.bfloat16), slowai_train --mixed_precision bf16).'
+               if getattr(learn, 'scaler', None) is not None else ''))
 
 # %% ../nbs/00_prelude.ipynb #10f1a986
 def conv_block(ni: int, nf: int, stride: int = 2) -> nn.Sequential:
