@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import csv
+from functools import partial
 import json
 import os
 import signal
@@ -27,9 +28,11 @@ from tqdm.auto import tqdm
 from .prelude import (CancelFitException, Callback, DataError, DeviceCB, DivergenceCB, Learner, MetricsCB, OneCycle,
                             ProgressCB, TrainingDiverged, get_dls, show_images)
 from .ddpm import DDPM, EMA, ClipGrad, fashion_unet, to_diffusers
+from .mixed import MixedPrecision
+from .samplers import SAMPLERS, sample as sample_with
 
 # %% auto #0
-__all__ = ['DEVICES', 'SAMPLERS', 'UsageError', 'atomic_write', 'write_json', 'save_checkpoint', 'load_checkpoint',
+__all__ = ['DEVICES', 'PRECISIONS', 'UsageError', 'atomic_write', 'write_json', 'save_checkpoint', 'load_checkpoint',
            'latest_checkpoint', 'RestoreCB', 'save_pipeline', 'plot_losses', 'read_losses', 'RunCB', 'is_run',
            'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid', 'load_run', 'sample_run', 'eval_run',
            'slowai_train', 'slowai_sample', 'slowai_eval', 'train_main', 'sample_main', 'eval_main']
@@ -67,7 +70,8 @@ def save_checkpoint(path: str | Path, learn: Learner, ema: EMA | None,
                     loader_state: torch.Tensor | None = None,  # the training loader's generator state at that epoch's start
                    ) -> Path:
     "Save all the state needed to resume after `epoch` (and `batches_done` more batches) as one safetensors file, atomically."
-    tensors = {f'model.{k}': v for k, v in learn.model.state_dict().items()}
+    model = getattr(learn.model, 'module', learn.model)  # the plain model inside a DistributedDataParallel wrapper
+    tensors = {f'model.{k}': v for k, v in model.state_dict().items()}
     if ema is not None: tensors |= {f'ema.{k}': v for k, v in ema.model.state_dict().items()}
     opt_state = learn.opt.state_dict()
     for i, st in opt_state['state'].items():
@@ -153,6 +157,8 @@ class RunCB(Callback):
         self.run, self.ddpm, self.ema, self.info, self.keep = Path(run), ddpm, ema, info, keep
         self.stop_requested, self.interrupted_at = False, None
 
+    def before_fit(self, learn): self.writes = getattr(learn, 'is_main', True)  # one writer among several processes
+
     def before_epoch(self, learn):
         if learn.training:  # where this epoch's batch order comes from, and how many batches a resume leaves out
             self.loader_state, self.skipped = learn.dls.train.generator.get_state(), learn.dls.train.skip
@@ -161,13 +167,20 @@ class RunCB(Callback):
         "On a stop request (Ctrl-C), save a checkpoint at this batch boundary and end the fit."
         if not (self.stop_requested and learn.training): return
         done = self.skipped + learn.iter + 1
-        save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}-batch-{done:06d}.safetensors', learn, self.ema,
-                        learn.epoch - 1, batches_done=done, loader_state=self.loader_state)
+        if self.writes:
+            save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}-batch-{done:06d}.safetensors', learn, self.ema,
+                            learn.epoch - 1, batches_done=done, loader_state=self.loader_state)
         self.interrupted_at = (learn.epoch, done)
         raise CancelFitException()
 
     def after_epoch(self, learn):
         if learn.training: return  # write once per epoch, after its validation pass
+        if self.writes: self._write(learn)
+        if self.stop_requested:  # Ctrl-C came during validation: this epoch is saved whole, stop here
+            self.interrupted_at = (learn.epoch + 1, 0)
+            raise CancelFitException()
+
+    def _write(self, learn):
         rows = read_losses(self.run) + [dict(epoch=r['epoch'], split='train' if r['train'] else 'eval', loss=r['loss'],
                                              seconds=r['time']) for r in learn.history[-2:]]
         def write_csv(p):
@@ -175,14 +188,12 @@ class RunCB(Callback):
                 w = csv.DictWriter(f, ['epoch', 'split', 'loss', 'seconds']); w.writeheader(); w.writerows(rows)
         atomic_write(self.run/'losses.csv', write_csv)
         plot_losses(rows, self.run/'losses.png')
-        save_pipeline(self.run, self.ema.model if self.ema else learn.model, self.ddpm)
+        save_pipeline(self.run, self.ema.model if self.ema else getattr(learn.model, 'module', learn.model), self.ddpm)
         save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}.safetensors', learn, self.ema, learn.epoch)
         ckpts = self.run/'checkpoints'
         for old in sorted(ckpts.glob('epoch-????.safetensors'))[:-self.keep] + list(ckpts.glob('epoch-*-batch-*')): old.unlink()
-        write_json(self.run/'slowai.json', self.info | dict(epochs_done=learn.epoch + 1))
-        if self.stop_requested:  # Ctrl-C came during validation: this epoch is saved whole, stop here
-            self.interrupted_at = (learn.epoch + 1, 0)
-            raise CancelFitException()
+        write_json(self.run/'slowai.json', self.info | dict(epochs_done=learn.epoch + 1,
+                                                            processes=getattr(learn, 'world_size', 1)))
 
 # %% ../nbs/07_cli.ipynb #ca6219a6
 DEVICES = ('cpu', 'cuda', 'mps')
@@ -205,13 +216,31 @@ def _check_args(epochs, bs, lr, subset, seed, ema, n_steps, n_samples, device):
 
 def is_run(path: Path) -> bool: return (Path(path)/'slowai.json').is_file()
 
+PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
+
+def _precision(info: dict, device: str | None, accelerate: bool) -> tuple[DDPM, list[Callback]]:
+    "The DDPM callback and the callbacks that set the arithmetic: `MixedPrecision`, or `AccelerateCB` under a launcher."
+    mp = info.get('mixed_precision', 'no')
+    cuda = device == 'cuda' or (device is None and torch.cuda.is_available())
+    if accelerate:
+        from slowai.accel import AccelerateCB, ShardedDDPM  # Accelerate is only imported when asked for
+        mp = ('fp16' if cuda else 'no') if mp == 'auto' else mp
+        _check(cuda or mp != 'fp16', '--mixed_precision fp16 with --accelerate needs a GPU; use bf16 or no on a CPU')
+        return ShardedDDPM(**info['ddpm'], seed=info['seed']), [AccelerateCB(mp, cpu=not cuda)]
+    # auto: float16 + GradScaler on CUDA; float32 on a CPU, where bfloat16 was not faster (see the mixed precision notebook)
+    cbs = {'auto': [MixedPrecision()] if cuda else [], 'no': [],
+           'bf16': [MixedPrecision(torch.bfloat16, force=True)], 'fp16': [MixedPrecision(torch.float16, force=True)]}[mp]
+    return DDPM(**info['ddpm']), cbs
+
 # %% ../nbs/07_cli.ipynb #6f834487
 def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: float = 4e-3, seed: int = 0,
               subset: int | None = None, device: str | None = None, ema: float | None = 0.999,
               n_steps: int = 1000, clip_grad: float | None = None, n_samples: int = 16,
-              resume: bool = False, progress: bool = True, extra_cbs: tuple = ()) -> Path:
+              resume: bool = False, progress: bool = True, extra_cbs: tuple = (), eps: float = 1e-5,
+              mixed_precision: str = 'auto', accelerate: bool = False) -> Path:
     "Train a `fashion_unet` with DDPM into the run folder `out` (see `slowai_train`); returns the folder."
     out = Path(out)
+    main = int(os.environ.get('RANK', '0')) == 0  # launched processes: only the first creates and checks the folder
     if resume:
         _check(is_run(out), f'--resume: {out} is not a slowai run folder (no slowai.json); start it without --resume')
         info = json.loads((out/'slowai.json').read_text())
@@ -219,26 +248,29 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
             _check(epochs >= info['epochs_done'], f'--epochs {epochs}: the run has already finished {info["epochs_done"]}')
             info['epochs'] = epochs
     else:
-        _check(not out.exists() or (out.is_dir() and not any(out.iterdir())),
+        _check(not main or not out.exists() or (out.is_dir() and not any(out.iterdir())),
                f'{out} already exists' + (': use --resume to continue it, or choose another --out' if is_run(out)
                                            else ' and is not an empty folder; choose another --out'))
         epochs = 2 if epochs is None else epochs
         _check_args(epochs, bs, lr, subset, seed, ema, n_steps, n_samples, device)
+        _check(eps > 0, f'--eps {eps}: Adam\'s eps must be positive')
+        _check(mixed_precision in PRECISIONS, f'--mixed_precision {mixed_precision}: expected one of {", ".join(PRECISIONS)}')
         info = dict(epochs=epochs, bs=bs, lr=lr, seed=seed, subset=subset, ema=ema, clip_grad=clip_grad,
-                    n_samples=n_samples, ddpm=DDPM(n_steps).config(), epochs_done=0)
+                    n_samples=n_samples, ddpm=DDPM(n_steps).config(), eps=eps, mixed_precision=mixed_precision,
+                    epochs_done=0)
     _check_args(info['epochs'], info['bs'], info['lr'], info['subset'], info['seed'], info['ema'],
                 info['ddpm']['n_steps'], info['n_samples'], device)
     out.mkdir(parents=True, exist_ok=True)
-    if not resume: write_json(out/'slowai.json', info)
+    if not resume and main: write_json(out/'slowai.json', info)
     torch.manual_seed(info['seed'])
-    ddpm = DDPM(**info['ddpm'])
+    ddpm, precision = _precision(info, device, accelerate)
     model = fashion_unet()
     dls = get_dls(info['bs'], subset=info['subset'], seed=info['seed'])
     ema_cb = EMA(info['ema']) if info['ema'] else None
     run_cb = RunCB(out, ddpm, ema_cb, info)
-    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(info['lr']), run_cb, DivergenceCB()]
+    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(info['lr']), run_cb, DivergenceCB(), *precision]
     cbs += [c for c in (ema_cb, ClipGrad(info['clip_grad']) if info['clip_grad'] else None) if c is not None]
-    if progress: cbs.append(ProgressCB())
+    if progress and all(getattr(c, 'is_main', True) for c in precision): cbs.append(ProgressCB())  # one bar per run
     cbs += list(extra_cbs)
     if resume:
         found = latest_checkpoint(out)
@@ -252,14 +284,15 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
                 ema_cb.n = meta['ema_n']
             cbs.append(RestoreCB(tensors, meta))
         else: print(f'{out}: no checkpoint yet, starting from the first epoch')
-    learn = Learner(model, dls, torch.nn.functional.mse_loss, lr=info['lr'], cbs=cbs, opt_func=torch.optim.Adam)
+    learn = Learner(model, dls, torch.nn.functional.mse_loss, lr=info['lr'], cbs=cbs,
+                    opt_func=partial(torch.optim.Adam, eps=info.get('eps', 1e-8)))  # runs from before --eps used 1e-8
     with stop_on_sigint(run_cb): learn.fit(info['epochs'])
     if run_cb.interrupted_at is not None:
         epoch, batch = run_cb.interrupted_at
         raise Interrupted(f'interrupted in epoch {epoch} after batch {batch}; a checkpoint was saved: '
                           f'continue with slowai_train --out {out} --resume')
-    if info['n_samples']:
-        final = ema_cb.model if ema_cb else model
+    if info['n_samples'] and getattr(learn, 'is_main', True):
+        final = ema_cb.model if ema_cb else learn.model
         x = ddpm.sample(final, (info['n_samples'], 1, 32, 32), generator=torch.Generator(final.device).manual_seed(info['seed']),
                         progress=progress)
         save_grid(x, out/'samples.png')
@@ -301,20 +334,24 @@ def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, D
     if device is not None: model.to(device)
     return model.eval(), DDPM(**info['ddpm']), info
 
-SAMPLERS = ('ddpm',)
+def _check_sampler(sampler: str, steps: int | None, ddpm: DDPM | None = None):
+    _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
+    _check(steps is None or steps >= 1, f'--steps {steps}: must be at least 1')
+    if ddpm is not None:
+        _check(steps is None or steps <= ddpm.n_steps, f'--steps {steps}: the run\'s schedule has only {ddpm.n_steps} steps')
 
 def sample_run(run: str | Path, out: str | Path = 'samples.png', n: int = 16, seed: int = 0,
                sampler: str = 'ddpm', steps: int | None = None, device: str | None = None,
                progress: bool = True) -> torch.Tensor:
     "Sample `n` images from a run and save them as a PNG grid at `out`; returns the images."
     _check(n > 0, f'--n {n}: must be at least 1')
-    _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
+    _check_sampler(sampler, steps)
     _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
     _check(Path(out).suffix.lower() == '.png', f'--out {out}: the grid is written as PNG; give a name ending in .png')
     model, ddpm, info = load_run(run, device)
-    _check(steps is None or steps == ddpm.n_steps,
-           f'--steps {steps}: the ddpm sampler runs all {ddpm.n_steps} steps of the schedule; leave --steps out')
-    x = ddpm.sample(model, (n, 1, 32, 32), generator=torch.Generator(model.device).manual_seed(seed), progress=progress)
+    _check_sampler(sampler, steps, ddpm)
+    x = sample_with(ddpm, model, (n, 1, 32, 32), sampler, steps, generator=torch.Generator(model.device).manual_seed(seed),
+                    progress=progress)
     save_grid(x, Path(out))
     return x
 
@@ -326,23 +363,23 @@ def eval_run(run: str | Path, n: int = 10_000, sampler: str = 'ddpm', steps: int
     need = shipped_classifier().n_features + 1
     _check(n >= need, f'--n {n}: FID over {need - 1} features needs at least {need} samples (10,000 is usual)')
     _check(batch > 0, f'--batch {batch}: must be at least 1')
-    _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
+    _check_sampler(sampler, steps)
     _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
     model, ddpm, info = load_run(run, device)
-    _check(steps is None or steps == ddpm.n_steps,
-           f'--steps {steps}: the ddpm sampler runs all {ddpm.n_steps} steps of the schedule; leave --steps out')
+    _check_sampler(sampler, steps, ddpm)
+    steps = ddpm.n_steps if steps is None else steps
     gen = torch.Generator(model.device).manual_seed(seed)
     chunks, t0 = [], time.perf_counter()
     with tqdm(total=n, desc=f'sampling {n} images', unit='img', disable=not progress) as bar:
         while sum(len(c) for c in chunks) < n:
             b = min(batch, n - sum(len(c) for c in chunks))
-            chunks.append(ddpm.sample(model, (b, 1, 32, 32), generator=gen, progress=False).clamp(-0.5, 0.5).cpu())
+            chunks.append(sample_with(ddpm, model, (b, 1, 32, 32), sampler, steps, generator=gen, progress=False).clamp(-0.5, 0.5).cpu())
             bar.update(b)
     secs = time.perf_counter() - t0
     res = evaluate(torch.cat(chunks), seed=seed, device=device) | dict(
-        run=str(run), sampler=sampler, steps=ddpm.n_steps, model_calls_per_image=ddpm.n_steps,
+        run=str(run), sampler=sampler, steps=steps, model_calls_per_image=steps,
         seconds=round(secs, 2), samples_per_s=round(n / secs, 2), seed=seed)
-    write_json(Path(out) if out else Path(run)/f'eval-{sampler}-{n}.json', res)
+    write_json(Path(out) if out else Path(run)/f'eval-{sampler}-{steps}-{n}.json', res)
     return res
 
 # %% ../nbs/07_cli.ipynb #a980f4ee
@@ -375,19 +412,24 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                  clip_grad: float = None,  # clip the gradient norm to this value
                  samples: int = 16,  # images in the final samples.png; 0 to skip sampling
                  resume: bool = False,  # continue the run in OUT from its newest checkpoint
+                 eps: float = 1e-5,  # Adam's eps (its default, 1e-8, often makes this U-Net collapse)
+                 mixed_precision: str = 'auto',  # auto (fp16 on CUDA, fp32 on a CPU), no, bf16 or fp16
+                 accelerate: bool = False,  # train with Accelerate: start with `accelerate launch ... slowai_train`
                 ):
     "Train a DDPM on Fashion-MNIST into a run folder (model, losses.csv/png, samples.png, checkpoints)."
     _check(out is not None, '--out is required: the run folder to write')
-    run = train_run(out, epochs, bs, lr, seed, subset, device, ema or None, n_steps, clip_grad, samples, resume)
-    print(f'run saved in {run}: losses.png, samples.png, unet/ (load with slowai_sample --run {run})')
+    run = train_run(out, epochs, bs, lr, seed, subset, device, ema or None, n_steps, clip_grad, samples, resume,
+                    eps=eps, mixed_precision=mixed_precision, accelerate=accelerate)
+    if int(os.environ.get('RANK', 0)) == 0:  # one message, also when several processes trained
+        print(f'run saved in {run}: losses.png, samples.png, unet/ (load with slowai_sample --run {run})')
 
 @call_parse
 def slowai_sample(run: str = None,  # a run folder written by slowai_train; required
                   out: str = 'samples.png',  # the PNG grid to write
                   n: int = 16,  # number of images
                   seed: int = 0,  # seed of the starting noise
-                  sampler: str = 'ddpm',  # the sampling algorithm: ddpm (all the schedule's steps)
-                  steps: int = None,  # sampling steps (the ddpm sampler always uses all of them)
+                  sampler: str = 'ddpm',  # ddpm (ancestral), ddim (deterministic) or dpm++ (DPM-Solver++ 2M)
+                  steps: int = None,  # model calls per image; default all the schedule's steps (try 50 with ddim, 20 with dpm++)
                   device: str = None,  # cpu, cuda or mps; default: CPU
                  ):
     "Sample images from a trained run and save them as a PNG grid."
@@ -398,12 +440,12 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train; requ
 @call_parse
 def slowai_eval(run: str = None,  # a run folder written by slowai_train; required
                 n: int = 10_000,  # number of samples to score
-                sampler: str = 'ddpm',  # the sampling algorithm: ddpm (all the schedule's steps)
-                steps: int = None,  # sampling steps (the ddpm sampler always uses all of them)
+                sampler: str = 'ddpm',  # ddpm (ancestral), ddim (deterministic) or dpm++ (DPM-Solver++ 2M)
+                steps: int = None,  # model calls per image; default all the schedule's steps
                 batch: int = 256,  # images sampled at once
                 seed: int = 0,  # seed of the starting noise and of KID's subsets
                 device: str = None,  # cpu, cuda or mps; default: CPU
-                out: str = None,  # the JSON file to write; default RUN/eval-SAMPLER-N.json
+                out: str = None,  # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json
                ):
     "FID and KID of a run's samples against the Fashion-MNIST test set, with model calls, seconds and samples/s."
     _check(run is not None, '--run is required: a run folder written by slowai_train')
