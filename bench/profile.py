@@ -35,7 +35,7 @@ import slowai
 from slowai.ddpm import DDPM, fashion_unet, train
 from slowai.prelude import Callback, CancelFitException, get_dls
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/machine.py, also under python -P
-from machine import cpu_model, machine_line
+from machine import cpu_model, machine_line, gemm_gflops
 
 
 # first match wins; tested against the lower-cased names of an operator and then of its enclosing operators
@@ -63,6 +63,7 @@ def category(ev) -> str:
         for cat, pat in CATEGORIES[1:]:
             if re.search(pat, name): return cat
     return 'copies/cat' if re.search(COPIES, chain[0]) else 'other'
+
 
 
 class ProfileSteps(Callback):
@@ -123,11 +124,14 @@ if __name__ == '__main__':
     what = 'model step on a batch in memory' if a.model_only else 'slowai.ddpm.train (Learner with its callbacks)'
     print(f'settings: fashion_unet(), bs={a.bs}, {a.warmup} warm-up + {a.steps} profiled batches of {what}')
 
+    check0 = gemm_gflops()
     prof, wall = (profile_model if a.model_only else profile_slowai)(a.bs, a.warmup, a.steps)
+    check1 = gemm_gflops()
     events = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CPU]
     total = sum(e.self_cpu_time_total for e in events)
     print(f'profiled {a.steps} batches: {wall:.2f}s wall ({1e3 * wall / a.steps:.0f} ms/batch with the profiler on), '
-          f'{total / 1e6:.2f}s self CPU time recorded on the main thread')
+          f'{total / 1e6:.2f}s self CPU time recorded on the main thread; GEMM check (1024x1024 float32) '
+          f'{check0:.0f} GFLOP/s before, {check1:.0f} after (a low value means the cores were slowed by other work)')
 
     print(f'\ntop {a.top} operators by self CPU time:')
     print(f'{"operator":<58}{"self ms":>10}{"%":>7}{"calls":>8}   category')

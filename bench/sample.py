@@ -12,7 +12,8 @@ run once `warmup + steps + 1` calls have started, so a step's time is the time b
 model calls after the warm-up (model forward plus everything the sampler does between calls). Each step of a
 1000-step run does the same work, so the figure extrapolates to a whole run: seconds per 1,000 images =
 ms/step x 1000 steps / batch size. The weights are those of a freshly made `fashion_unet()`; speed does not depend
-on their values.
+on their values. A 1024x1024 float32 product is timed before every measurement (`GEMM checks`): on a shared machine
+it drops when something else slows the cores, and such a round is not comparable with the others.
 
 When `slowai.samplers` is importable, its `sample(ddpm, model, sz, sampler=..., steps=...)` is also timed once per
 sampler at `--sampler-steps` model calls, whole runs (one warm-up run of 2 steps first), as ms per model call.
@@ -32,7 +33,7 @@ import diffusers
 import slowai
 from slowai.ddpm import DDPM, fashion_unet, to_diffusers
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/machine.py, also under python -P
-from machine import cpu_model, machine_line
+from machine import cpu_model, machine_line, gemm_gflops
 
 try:
     from slowai import samplers
@@ -65,6 +66,7 @@ def per_step(run, model, warmup: int, steps: int) -> float:
     return (clock.times[-1] - clock.times[warmup]) / steps
 
 
+
 def bare(model, bs: int, warmup: int, steps: int) -> float:
     x, t = torch.randn(bs, 1, 32, 32), torch.full((bs,), 500, dtype=torch.long)
     model.eval()
@@ -92,6 +94,7 @@ if __name__ == '__main__':
     print(f'settings: batch sizes {a.bs}, {a.rounds} rounds x ({a.warmup} warm-up + {a.steps} timed steps) per method, '
           f'1000-step linear-beta DDPM; {have}, {a.sampler_steps} steps each')
 
+    print(f'GEMM check (1024x1024 float32 torch.mm): {gemm_gflops():.0f} GFLOP/s')
     torch.manual_seed(0)
     model = fashion_unet().eval()
     ddpm = DDPM()
@@ -108,8 +111,12 @@ if __name__ == '__main__':
     for bs in a.bs:
         res = {k: [] for k in methods}
         for r in range(a.rounds):
-            for k, f in methods.items(): res[k].append(f(bs))
-            print(f'  bs {bs:4d} round {r + 1}: ' + '  '.join(f'{k} {1e3 * v[-1]:.1f} ms' for k, v in res.items()), flush=True)
+            checks = []
+            for k, f in methods.items():
+                checks.append(gemm_gflops())
+                res[k].append(f(bs))
+            print(f'  bs {bs:4d} round {r + 1}: ' + '  '.join(f'{k} {1e3 * v[-1]:.1f} ms' for k, v in res.items())
+                  + f'   (GEMM checks {" ".join(f"{c:.0f}" for c in checks)} GFLOP/s)', flush=True)
         med = {k: statistics.median(v) for k, v in res.items()}
         row = dict(bs=bs, **{k: 1e3 * v for k, v in med.items()})
         if samplers and a.sampler_steps > 0:
@@ -137,4 +144,4 @@ if __name__ == '__main__':
             bs = row['bs']
             print(f'  bs {bs:4d}: ' + '   '.join(f'{k.split(".", 1)[1]} {row[k]:.1f} ms ({row[k] * a.sampler_steps / bs:.1f} s)'
                                            for k in extra))
-    print(f'load average now {" ".join(f"{x:.2f}" for x in os.getloadavg())}')
+    print(f'load average now {" ".join(f"{x:.2f}" for x in os.getloadavg())}; GEMM check {gemm_gflops():.0f} GFLOP/s')

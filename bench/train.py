@@ -14,7 +14,10 @@ Every round starts from the same initial weights. images/s counts the `batches` 
 the median over rounds is reported. The fp32 GEMM peak is measured in the same process (large `torch.mm`, before and
 after the rounds), and the training FLOP rate (3x the forward FLOPs counted by `FlopCounterMode`) is shown as a
 share of it. `cpu/wall` is the main process's CPU time over wall time: near the thread count on an idle machine,
-lower when other programs take cores (worker processes are not included).
+lower when other programs take cores (worker processes are not included). `GEMM check` is a 1024x1024 float32
+product timed just before each measurement: on a shared machine it drops when something else slows the cores
+(other virtual machines on the same host do not show in the load average or in cpu/wall), and a round with a low
+check is not comparable with the others.
 """
 import argparse
 import contextlib
@@ -41,19 +44,8 @@ import slowai
 from slowai.ddpm import DDPM, fashion_unet, train
 from slowai.prelude import Callback, CancelFitException, get_dls, load_fashion_mnist, to_model_images
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/machine.py, also under python -P
-from machine import cpu_model, machine_line
+from machine import cpu_model, machine_line, gemm_gflops
 
-
-def gemm_gflops(n: int, reps: int = 5) -> float:
-    "Best rate of an `n`x`n` float32 matrix product, in GFLOP/s."
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best = float('inf')
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e9
 
 
 def forward_flops(model, n: int = 2) -> float:
@@ -187,12 +179,13 @@ if __name__ == '__main__':
     eps = torch.randn(x0.shape, generator=gen)
     batch = (DDPM().add_noise(x0, eps, t_mem), t_mem, eps)
 
-    peak0 = gemm_gflops(a.gemm)
+    peak0 = gemm_gflops(a.gemm, 5)
     results = {k: [] for k in a.only}
     t_start = time.perf_counter()
     for r in range(a.rounds):
         for k in a.only:
             model = copy.deepcopy(base)
+            check = gemm_gflops(1024, 3)
             meter = Meter(a.warmup, a.batches)
             if k == 'a': run_slowai(model, dls, meter, a.lr, a.fused_adam)
             elif k == 'b': run_baseline(model, ds, meter, a.bs, a.workers, a.lr)
@@ -200,9 +193,9 @@ if __name__ == '__main__':
             ips = a.bs * a.batches / meter.wall
             results[k].append((ips, meter.cpu / meter.wall))
             print(f'  round {r + 1} ({k}) {NAMES[k]:<34} {ips:7.1f} images/s  {1e3 * meter.wall / a.batches:7.0f} ms/batch  '
-                  f'cpu/wall {meter.cpu / meter.wall:.2f}', flush=True)
+                  f'cpu/wall {meter.cpu / meter.wall:.2f}  GEMM check {check:.0f} GFLOP/s', flush=True)
     t_rounds = time.perf_counter() - t_start
-    peak1 = gemm_gflops(a.gemm)
+    peak1 = gemm_gflops(a.gemm, 5)
     peak = max(peak0, peak1)
 
     med = {k: statistics.median(v[0] for v in results[k]) for k in results}
