@@ -49,6 +49,7 @@ class AccelerateCB(Callback):
             if isinstance(cb, MetricsCB): self._gather_metrics(cb)
         self._shard(learn.dls)
         learn.model, learn.opt = acc.prepare(learn.model, learn.opt)
+        learn.scaler = acc.scaler  # fp16 only: DivergenceCB then leaves overflowing gradients to it
 
 # %% ../nbs/04_accelerate.ipynb #7a94818e
 def shard_loaders(dls,  # `DataLoaders` whose `train` and `valid` are `BatchLoader`s
