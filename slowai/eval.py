@@ -27,7 +27,8 @@ from .prelude import (Callback, DeviceCB, Learner, MetricsCB, OneCycle, Progress
 __all__ = ['CLASSIFIER_FILE', 'conv_bn', 'ResBlock', 'FashionClassifier', 'flip_and_shift', 'AugmentCB', 'train_classifier',
            'save_classifier', 'shipped_classifier_file', 'load_classifier', 'classifier_accuracy', 'check_images',
            'shipped_classifier', 'features', 'frechet_distance', 'feature_stats', 'check_count', 'fid',
-           'polynomial_mmd2', 'kid_from_features', 'kid', 'reference_features', 'reference_stats', 'evaluate']
+           'polynomial_mmd2', 'kid_from_features', 'kid', 'knn_radii', 'in_manifold', 'precision_recall',
+           'static_fraction', 'reference_features', 'reference_stats', 'evaluate']
 
 # %% ../nbs/06_eval.ipynb #b899433b
 def conv_bn(ni: int,  # input channels
@@ -356,6 +357,48 @@ def kid(a: torch.Tensor,  # images `[N,1,32,32]` in [-0.5, 0.5]
     return kid_from_features(features(a, batch_size, model, device), features(b, batch_size, model, device),
                              n_subsets, subset_size, seed)
 
+# %% ../nbs/06_eval.ipynb #9110e2ce
+def knn_radii(feats: torch.Tensor,  # feature vectors `[N,d]`
+              k: int = 3,  # which neighbour sets the radius
+              batch_size: int = 1024,  # rows of the distance matrix held at once
+             ) -> torch.Tensor:
+    "Distance `[N]` from each feature vector to its `k`-th nearest neighbour in the same set (itself not counted)."
+    feats = torch.as_tensor(feats, dtype=torch.float32)
+    if not (isinstance(k, int) and 1 <= k < len(feats)):
+        raise ValueError(f'k={k!r}: expected an integer from 1 to {len(feats) - 1} (one less than the {len(feats)} vectors)')
+    return torch.cat([torch.cdist(feats[i:i + batch_size], feats).topk(k + 1, largest=False).values[:, k]
+                      for i in range(0, len(feats), batch_size)])
+
+def in_manifold(points: torch.Tensor,  # feature vectors to test `[M,d]`
+                centres: torch.Tensor,  # feature vectors of the set whose manifold it is `[N,d]`
+                radii: torch.Tensor,  # `knn_radii(centres)`
+                batch_size: int = 1024,
+               ) -> torch.Tensor:
+    "Boolean `[M]`: does each point lie within the k-NN ball of at least one centre?"
+    points, centres = torch.as_tensor(points, dtype=torch.float32), torch.as_tensor(centres, dtype=torch.float32)
+    return torch.cat([(torch.cdist(points[i:i + batch_size], centres) <= radii[None]).any(1)
+                      for i in range(0, len(points), batch_size)])
+
+def precision_recall(real: torch.Tensor,  # features of real images `[N,d]`
+                     fake: torch.Tensor,  # features of generated images `[M,d]`, ideally M = N
+                     k: int = 3,  # neighbourhood size of the manifold estimate
+                    ) -> tuple[float, float]:
+    "Improved precision (share of `fake` inside the real manifold) and recall (share of `real` inside the fake one)."
+    real, fake = torch.as_tensor(real, dtype=torch.float32), torch.as_tensor(fake, dtype=torch.float32)
+    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(f'features have shapes {list(real.shape)} and {list(fake.shape)}, expected [N, d] and [M, d]')
+    precision = in_manifold(fake, real, knn_radii(real, k)).float().mean().item()
+    recall = in_manifold(real, fake, knn_radii(fake, k)).float().mean().item()
+    return precision, recall
+
+# %% ../nbs/06_eval.ipynb #3e892cfb
+def static_fraction(images: torch.Tensor,  # `[N,1,32,32]` in [-0.5, 0.5]
+                    threshold: float = 0.15,  # mean |horizontal neighbour difference| above which an image counts as static
+                   ) -> float:
+    "Share of `images` that look like static noise rather than a picture."
+    images = check_images(images)
+    return ((images[..., 1:] - images[..., :-1]).abs().mean((1, 2, 3)) > threshold).float().mean().item()
+
 # %% ../nbs/06_eval.ipynb #f5246c53
 @functools.cache
 def reference_features(split: str = 'test',  # the Fashion-MNIST split to compare with
@@ -379,11 +422,15 @@ def evaluate(samples: torch.Tensor,  # generated images `[N,1,32,32]` in [-0.5, 
              seed: int = 0,  # seeds KID's subsets
              batch_size: int = 500,  # images per forward pass of the classifier
              device: torch.device | str | None = None,  # default: `default_device()`
+             k: int = 3,  # neighbourhood size for precision and recall
             ) -> dict:
-    "FID and KID of `samples` against a Fashion-MNIST split: `dict(fid=, kid=, kid_std=, n=)`."
+    "FID, KID, precision, recall and the static share of `samples` against a Fashion-MNIST split, as a dict."
     samples = check_images(samples, 'samples')
     check_count(len(samples), shipped_classifier().n_features, 'samples')
     feats = features(samples, batch_size, device=device)
     kid_mean, kid_std = kid_from_features(feats, reference_features(split), n_subsets, min(subset_size, len(feats)), seed)
-    return dict(fid=frechet_distance(*feature_stats(feats), *reference_stats(split)),
-                kid=kid_mean, kid_std=kid_std, n=len(feats))
+    real = reference_features(split)
+    real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:len(feats)]]  # equal n
+    precision, recall = precision_recall(real, feats, k)
+    return dict(fid=frechet_distance(*feature_stats(feats), *reference_stats(split)), kid=kid_mean, kid_std=kid_std,
+                precision=precision, recall=recall, static=static_fraction(samples), n=len(feats))
