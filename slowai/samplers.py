@@ -6,7 +6,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
@@ -16,8 +20,9 @@ from tqdm.auto import tqdm
 from .ddpm import DDPM
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'sample_last_steps', 'skip_schedule', 'sample_skip',
-           'sample_skip_schedule', 'to_ddim', 'to_dpm_solver', 'scheduler_sample', 'sample']
+__all__ = ['DATA_RANGE', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'sample_last_steps', 'skip_schedule',
+           'sample_skip', 'sample_skip_schedule', 'to_ddim', 'ClippedDPMSolver', 'to_dpm_solver', 'scheduler_sample',
+           'sample', 'CountCalls', 'measure_sampler']
 
 # %% ../nbs/05_homework.ipynb #bdcbeebd
 def trailing_steps(n_steps: int,  # T of the schedule
@@ -136,16 +141,32 @@ def sample_skip_schedule(ddpm: DDPM, model: nn.Module,
     return _points_sample(ddpm, model, skip_schedule(ddpm.n_steps, skips), sz, method, generator, device, progress)
 
 # %% ../nbs/05_homework.ipynb #896b20b9
-def to_ddim(ddpm: DDPM) -> DDIMScheduler:
-    "A diffusers `DDIMScheduler` with `ddpm`'s betas, no clipping, trailing timesteps, ending on the clean image."
-    return DDIMScheduler(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(),
-                         clip_sample=False, set_alpha_to_one=True, timestep_spacing='trailing', prediction_type='epsilon')
+DATA_RANGE = 0.5  # slowai's images lie in [-DATA_RANGE, DATA_RANGE]
 
-def to_dpm_solver(ddpm: DDPM) -> DPMSolverMultistepScheduler:
-    "A diffusers DPM-Solver++(2M) scheduler with `ddpm`'s betas and trailing timesteps, ending on the clean image."
-    return DPMSolverMultistepScheduler(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(),
-                                       algorithm_type='dpmsolver++', solver_order=2, prediction_type='epsilon',
-                                       timestep_spacing='trailing', final_sigmas_type='zero', lower_order_final=True)
+def to_ddim(ddpm: DDPM,
+            clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5] (and re-derive the noise from it)
+           ) -> DDIMScheduler:
+    "A diffusers `DDIMScheduler` with `ddpm`'s betas, trailing timesteps, ending on the clean image."
+    return DDIMScheduler(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(),
+                         clip_sample=clip, clip_sample_range=DATA_RANGE, set_alpha_to_one=True,
+                         timestep_spacing='trailing', prediction_type='epsilon')
+
+class ClippedDPMSolver(DPMSolverMultistepScheduler):
+    "diffusers' DPM-Solver++ with its data prediction clamped to [-`clip_range`, `clip_range`] before each update."
+    clip_range = DATA_RANGE
+    def convert_model_output(self, model_output, *args, sample=None, **kwargs):
+        x0 = super().convert_model_output(model_output, *args, sample=sample, **kwargs)
+        return x0.clamp(-self.clip_range, self.clip_range)
+
+def to_dpm_solver(ddpm: DDPM,
+                  clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
+                  order: int = 2,  # 2: DPM-Solver++(2M); 1: first order, the same step as DDIM with eta=0
+                 ) -> DPMSolverMultistepScheduler:
+    "A diffusers DPM-Solver++ scheduler with `ddpm`'s betas and trailing timesteps, ending on the clean image."
+    cls = ClippedDPMSolver if clip else DPMSolverMultistepScheduler
+    return cls(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(),
+               algorithm_type='dpmsolver++', solver_order=order, prediction_type='epsilon',
+               timestep_spacing='trailing', final_sigmas_type='zero', lower_order_final=True)
 
 def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (16, 1, 32, 32),
                      generator: torch.Generator | None = None, device=None, progress: bool = True,
@@ -169,7 +190,9 @@ def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained w
            sampler: str = 'ddpm',  # 'ddpm' (ancestral), 'ddim' or 'dpm++' (DPM-Solver++ 2M)
            steps: int | None = None,  # model calls; default all the schedule's steps
            eta: float = 0.,  # DDIM's noise: 0 deterministic, 1 like DDPM
-           generator: torch.Generator | None = None, device=None, progress: bool = True) -> torch.Tensor:
+           generator: torch.Generator | None = None, device=None, progress: bool = True,
+           clip: bool = True,  # ddim and dpm++: clamp the predicted clean image to [-0.5, 0.5]
+          ) -> torch.Tensor:
     "Generate `sz` images with `steps` model calls; every sampler visits the same trailing timesteps."
     if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}")
     steps = ddpm.n_steps if steps is None else steps
@@ -178,5 +201,57 @@ def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained w
         if steps == ddpm.n_steps: return ddpm.sample(model, sz, device=device, generator=generator, progress=progress)
         return ancestral(ddpm, model, ts, sz, coefs='jump', generator=generator, device=device, progress=progress)
     if sampler == 'ddim':
-        return scheduler_sample(to_ddim(ddpm), model, steps, sz, generator, device, progress, eta=eta)
-    return scheduler_sample(to_dpm_solver(ddpm), model, steps, sz, generator, device, progress)
+        return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, generator, device, progress, eta=eta,
+                                use_clipped_model_output=clip)
+    return scheduler_sample(to_dpm_solver(ddpm, clip), model, steps, sz, generator, device, progress)
+
+
+# %% ../nbs/05_homework.ipynb #dc254616
+class CountCalls(nn.Module):
+    "Wrap an epsilon-predicting U-Net and count its forward calls (one call = one batch); optionally under autocast."
+    def __init__(self, model: nn.Module,
+                 autocast: torch.dtype | None = None,  # run the U-Net under autocast to this type; None: as it is
+                ):
+        super().__init__()
+        self.model, self.autocast, self.n = model, autocast, 0
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor):
+        self.n += 1
+        with torch.autocast(x.device.type, self.autocast or torch.float32, enabled=self.autocast is not None):
+            out = self.model(x, t).sample
+        return SimpleNamespace(sample=out.float())  # the samplers' own arithmetic stays in float32
+
+def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samples of shape `sz`
+                    model: CountCalls,  # the counted model that `fn` calls
+                    n: int = 1000,  # images in all
+                    batch: int = 250,  # images per call of `fn`
+                    seed: int = 0,  # seeds the one generator every batch draws from
+                    device: torch.device | str = 'cpu',  # where the generator lives
+                    cache: str | Path | None = None,  # a `.pt` file that keeps the result; reused when its settings match
+                    progress: bool = True,
+                   ) -> dict:
+    "`dict(images, calls, seconds, n, batch, seed)`: `n` samples clamped to [-0.5, 0.5], model calls per image, wall time."
+    if not (isinstance(n, int) and n > 0 and isinstance(batch, int) and batch > 0):
+        raise ValueError(f'n={n!r}, batch={batch!r}: expected positive integers')
+    settings = dict(n=n, batch=batch, seed=seed)
+    if cache is not None and Path(cache).is_file():
+        saved = torch.load(cache, weights_only=True)  # tensors and numbers only: no code runs on load
+        if all(saved.get(k) == v for k, v in settings.items()): return saved
+    device = torch.device(device)
+    model.n, chunks = 0, []
+    gen = torch.Generator(device).manual_seed(seed)
+    if device.type == 'cuda': torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for i in tqdm(range(0, n, batch), disable=not progress, desc='batches', leave=False):
+        chunks.append(fn((min(batch, n - i), 1, 32, 32), gen).float().cpu())
+    if device.type == 'cuda': torch.cuda.synchronize()
+    res = dict(images=torch.cat(chunks).clamp(-0.5, 0.5), calls=model.n // len(chunks),
+               seconds=time.perf_counter() - t0, **settings)
+    if cache is not None:
+        cache = Path(cache)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f'.{cache.name}.tmp')
+        torch.save(res, tmp)
+        os.replace(tmp, cache)  # a killed run leaves no half-written row behind
+    return res
+
