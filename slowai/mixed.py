@@ -6,17 +6,22 @@
 from __future__ import annotations
 
 import copy
+import importlib.resources
+import json
 import warnings
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
+from diffusers import UNet2DModel
 from torch import nn
 
-from .prelude import Callback
+from .ddpm import DDPM
+from .prelude import Callback, default_device
 
 # %% auto #0
-__all__ = ['cpu_has_native_bf16', 'AmpPlan', 'amp_plan', 'warn_once', 'MixedPrecision', 'save_half']
+__all__ = ['PRETRAINED_DIR', 'SCHEDULE_FILE', 'cpu_has_native_bf16', 'AmpPlan', 'amp_plan', 'warn_once', 'MixedPrecision',
+           'save_half', 'save_pretrained_ddpm', 'load_pretrained_ddpm', 'load_pretrained']
 
 # %% ../nbs/03_mixed_precision.ipynb #23c7c943
 _BF16_FLAGS = {'avx512_bf16', 'amx_bf16', 'bf16'}  # x86 AVX-512 BF16, x86 AMX, Arm's BF16 extension
@@ -130,3 +135,35 @@ def save_half(model: nn.Module,  # a diffusers model (anything with `save_pretra
     "Save a float16 copy of `model` with `save_pretrained` (safetensors); `model` itself is unchanged."
     copy.deepcopy(model).half().save_pretrained(path, safe_serialization=True)
     return Path(path)
+
+# %% ../nbs/03_mixed_precision.ipynb #13ff5440
+PRETRAINED_DIR = 'slowai/models/fashion-ddpm'  # the shipped model, relative to the repository root
+SCHEDULE_FILE = 'schedule.json'
+
+def save_pretrained_ddpm(ddpm: DDPM,  # the schedule the model was trained with
+                         model: UNet2DModel,  # the trained U-Net (EMA weights, usually)
+                         path: str | Path,  # the folder to write
+                        ) -> Path:
+    "Save a float16 copy of `model` (diffusers `save_pretrained`, safetensors) and `ddpm`'s settings in `path`."
+    path = Path(path)
+    save_half(model, path)
+    (path/SCHEDULE_FILE).write_text(json.dumps(ddpm.config(), indent=2) + '\n')
+    return path
+
+def load_pretrained_ddpm(path: str | Path,  # a folder written by `save_pretrained_ddpm`
+                         device: torch.device | str | None = None,  # default: `default_device()`
+                        ) -> tuple[DDPM, UNet2DModel]:
+    "The `DDPM` schedule and the float32 U-Net (in eval mode) saved in `path`."
+    path = Path(path)
+    missing = [f for f in ('config.json', 'diffusion_pytorch_model.safetensors', SCHEDULE_FILE) if not (path/f).is_file()]
+    if missing: raise FileNotFoundError(f'{path}: not a saved slowai model, {", ".join(missing)} missing; '
+                                        'write one with save_pretrained_ddpm, or reinstall slowai for the shipped one')
+    ddpm = DDPM(**json.loads((path/SCHEDULE_FILE).read_text()))
+    model = UNet2DModel.from_pretrained(path, torch_dtype=torch.float32, use_safetensors=True)
+    return ddpm, model.to(default_device() if device is None else device).eval()
+
+def load_pretrained(device: torch.device | str | None = None,  # default: `default_device()` (CUDA when there is one)
+                   ) -> tuple[DDPM, UNet2DModel]:
+    "The DDPM U-Net that ships with slowai (8 epochs on all of Fashion-MNIST) and its schedule: `ddpm, model`."
+    with importlib.resources.as_file(importlib.resources.files('slowai') / 'models' / Path(PRETRAINED_DIR).name) as path:
+        return load_pretrained_ddpm(path, device)

@@ -18,7 +18,7 @@ stage() {
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee -a "$log"
 python3 -c "import sys, torch, diffusers, accelerate; print('python', sys.version.split()[0], 'torch', torch.__version__, 'diffusers', diffusers.__version__, 'accelerate', accelerate.__version__)" | tee -a "$log"
 stage 300 python3 tools/exec_nb.py nbs/03_mixed_precision.ipynb --dest "$out/03_mixed_precision.ipynb"
-cp models/fashion-ddpm-mp/diffusion_pytorch_model.safetensors models/fashion-ddpm-mp/config.json "$out/"
+cp slowai/models/fashion-ddpm/diffusion_pytorch_model.safetensors slowai/models/fashion-ddpm/config.json slowai/models/fashion-ddpm/schedule.json "$out/"
 stage 900 python3 tools/exec_nb.py nbs/05_homework.ipynb --dest "$out/05_homework.ipynb"
 if [ -f bench/gpu.py ]; then stage 150 python3 bench/gpu.py --json "$out/gpu_bench.json"; fi
 run=$(mktemp -d)/run2
