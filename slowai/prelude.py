@@ -454,7 +454,7 @@ class MetricsCB(Callback):
 
     def before_fit(self, learn):
         learn.history = getattr(learn, 'history', [])
-        self.printer(self._row(['epoch', 'pass'] + self.names + ['time']))
+        self.header_due = True  # written with the first row, so that a printer swapped in before then gets it too
         self.t0 = time.perf_counter()
 
     def before_epoch(self, learn):
@@ -476,6 +476,8 @@ class MetricsCB(Callback):
         row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),
                    time=time.perf_counter() - self.t_epoch)
         learn.history.append(row)
+        if self.header_due: self.printer(self._row(['epoch', 'pass'] + self.names + ['time']))
+        self.header_due = False
         self.printer(self._row([learn.epoch, 'train' if learn.training else 'eval']
                                + [f'{v:.4f}' for v in vals] + [f'{row["time"]:.1f}s']))
 
@@ -494,9 +496,13 @@ class ProgressCB(Callback):
     def before_fit(self, learn):
         self.losses = []
         learn.epochs = self.mbar = master_bar(learn.epochs)
-        # MetricsCB prints through the bar so that rows and bars do not interleave badly.
+        # MetricsCB prints through the bar, as rows of one table, so that rows and bars do not interleave badly.
         for cb in learn.cbs:
-            if isinstance(cb, MetricsCB): cb.printer = self.mbar.write
+            if isinstance(cb, MetricsCB): cb.printer = self.write_row
+
+    def write_row(self, row: str):
+        "One row of MetricsCB's table (its first row is the header), as a table row of the bar."
+        self.mbar.write(row.split(), table=True)
 
     def before_epoch(self, learn):
         learn.dl = progress_bar(learn.dl, leave=False, parent=self.mbar)
