@@ -28,14 +28,17 @@ from tqdm.auto import tqdm
 from .prelude import (CancelFitException, Callback, DataError, DeviceCB, DivergenceCB, Learner, MetricsCB, OneCycle,
                             ProgressCB, TrainingDiverged, get_dls, show_images)
 from .ddpm import DDPM, EMA, ClipGrad, fashion_unet, to_diffusers
-from .mixed import MixedPrecision
+from .init import init_ddpm
+from .mixed import MixedPrecision, load_pretrained
 from .samplers import SAMPLERS, sample as sample_with
 
 # %% auto #0
-__all__ = ['DEVICES', 'PRECISIONS', 'UsageError', 'atomic_write', 'write_json', 'save_checkpoint', 'load_checkpoint',
-           'latest_checkpoint', 'RestoreCB', 'save_pipeline', 'plot_losses', 'read_losses', 'RunCB', 'is_run',
-           'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid', 'load_run', 'sample_run', 'eval_run',
-           'slowai_train', 'slowai_sample', 'slowai_eval', 'train_main', 'sample_main', 'eval_main']
+__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'PRECISIONS', 'UsageError', 'atomic_write', 'write_json',
+           'save_checkpoint', 'load_checkpoint', 'latest_checkpoint', 'RestoreCB', 'save_pipeline', 'smooth',
+           'plot_losses', 'read_losses', 'read_batch_losses', 'write_csv', 'RunCB', 'default_sampling', 'is_run',
+           'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid', 'load_run', 'load_model', 'sampling_args',
+           'sampler_label', 'sample_run', 'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_main',
+           'sample_main', 'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -133,13 +136,32 @@ def save_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
             shutil.rmtree(old, ignore_errors=True)
         os.replace(Path(tmp)/'model_index.json', run/'model_index.json')
 
-def plot_losses(rows: list[dict], path: Path):
-    "Draw train and eval loss per epoch to a PNG, atomically."
-    fig, ax = plt.subplots(figsize=(5, 3))
-    for split in ('train', 'eval'):
-        pts = [(r['epoch'], r['loss']) for r in rows if r['split'] == split]
-        if pts: ax.plot(*zip(*pts), marker='o', label=split)
-    ax.set_xlabel('epoch'); ax.set_ylabel('MSE loss'); ax.legend(); fig.tight_layout()
+def smooth(xs: list[float], beta: float = 0.9) -> list[float]:
+    "Exponential moving average of `xs` with bias correction, so the first values are not pulled towards 0."
+    out, avg = [], 0.
+    for i, x in enumerate(xs):
+        avg = beta * avg + (1 - beta) * x
+        out.append(avg / (1 - beta ** (i + 1)))
+    return out
+
+def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
+                path: Path,
+                batches: list[dict] = (),  # per-batch rows of `batch_losses.csv`
+               ):
+    "Draw the training loss per batch (raw and smoothed) and the eval loss per epoch to a PNG, atomically."
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    if batches:
+        losses = [b['loss'] for b in batches]
+        ax.plot(losses, color='C0', alpha=0.25, lw=0.8, label='train, per batch')
+        ax.plot(smooth(losses), color='C0', label='train, smoothed')
+        ends = {}  # the batch count at the end of each epoch, where its eval loss is drawn
+        for i, b in enumerate(batches): ends[b['epoch']] = i + 1
+        ax.set_xlabel('training batch')
+    else: ends = {r['epoch']: r['epoch'] + 1 for r in rows}
+    evals = [(ends[r['epoch']], r['loss']) for r in rows if r['split'] == 'eval' and r['epoch'] in ends]
+    if evals: ax.plot(*zip(*evals), 'o-', color='C1', label='eval, per epoch')
+    if not batches: ax.set_xlabel('epochs finished')
+    ax.set_yscale('log'); ax.set_ylabel('MSE loss'); ax.legend(); fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=100))
     plt.close(fig)
 
@@ -150,8 +172,21 @@ def read_losses(run: Path) -> list[dict]:
         return [dict(epoch=int(r['epoch']), split=r['split'], loss=float(r['loss']), seconds=float(r['seconds']))
                 for r in csv.DictReader(f)]
 
+def read_batch_losses(run: Path) -> list[dict]:
+    "The rows of `run/batch_losses.csv`: the training loss of every batch (none for runs from before it existed)."
+    if not (run/'batch_losses.csv').exists(): return []
+    with open(run/'batch_losses.csv') as f:
+        return [dict(epoch=int(r['epoch']), batch=int(r['batch']), loss=float(r['loss'])) for r in csv.DictReader(f)]
+
+def write_csv(path: Path, rows: list[dict], fields: list[str]):
+    "Write `rows` as a CSV file with a header, atomically."
+    def write(p):
+        with open(p, 'w', newline='') as f:
+            w = csv.DictWriter(f, fields); w.writeheader(); w.writerows(rows)
+    atomic_write(path, write)
+
 class RunCB(Callback):
-    "After each epoch: losses to CSV and PNG, the pipeline, a checkpoint (the last `keep` kept) and `slowai.json`."
+    "After each epoch: losses (per epoch and per batch) to CSV and PNG, the pipeline, a checkpoint (the last `keep` kept) and `slowai.json`."
     order = 40  # after MetricsCB (10) has recorded the epoch and EMA (30) is up to date
     def __init__(self, run: Path, ddpm: DDPM, ema: EMA | None, info: dict, keep: int = 2):
         self.run, self.ddpm, self.ema, self.info, self.keep = Path(run), ddpm, ema, info, keep
@@ -162,9 +197,12 @@ class RunCB(Callback):
     def before_epoch(self, learn):
         if learn.training:  # where this epoch's batch order comes from, and how many batches a resume leaves out
             self.loader_state, self.skipped = learn.dls.train.generator.get_state(), learn.dls.train.skip
+            self.batch_losses = []
 
     def after_batch(self, learn):
-        "On a stop request (Ctrl-C), save a checkpoint at this batch boundary and end the fit."
+        "Record the batch's loss; on a stop request (Ctrl-C), save a checkpoint at this batch boundary and end the fit."
+        if learn.training:
+            self.batch_losses.append(dict(epoch=learn.epoch, batch=self.skipped + learn.iter, loss=learn.loss.item()))
         if not (self.stop_requested and learn.training): return
         done = self.skipped + learn.iter + 1
         if self.writes:
@@ -183,11 +221,10 @@ class RunCB(Callback):
     def _write(self, learn):
         rows = read_losses(self.run) + [dict(epoch=r['epoch'], split='train' if r['train'] else 'eval', loss=r['loss'],
                                              seconds=r['time']) for r in learn.history[-2:]]
-        def write_csv(p):
-            with open(p, 'w', newline='') as f:
-                w = csv.DictWriter(f, ['epoch', 'split', 'loss', 'seconds']); w.writeheader(); w.writerows(rows)
-        atomic_write(self.run/'losses.csv', write_csv)
-        plot_losses(rows, self.run/'losses.png')
+        batches = [b for b in read_batch_losses(self.run) if b['epoch'] < learn.epoch] + self.batch_losses
+        write_csv(self.run/'losses.csv', rows, ['epoch', 'split', 'loss', 'seconds'])
+        write_csv(self.run/'batch_losses.csv', batches, ['epoch', 'batch', 'loss'])
+        plot_losses(rows, self.run/'losses.png', batches)
         save_pipeline(self.run, self.ema.model if self.ema else getattr(learn.model, 'module', learn.model), self.ddpm)
         save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}.safetensors', learn, self.ema, learn.epoch)
         ckpts = self.run/'checkpoints'
@@ -197,6 +234,13 @@ class RunCB(Callback):
 
 # %% ../nbs/07_cli.ipynb #ca6219a6
 DEVICES = ('cpu', 'cuda', 'mps')
+# the sampler that `slowai_sample`, `slowai_eval` and the end of `slowai_train` use unless told otherwise: the best
+# one at 50 model calls or fewer in the homework notebook's quality table
+DEFAULT_SAMPLER, DEFAULT_STEPS, DEFAULT_ETA = 'ddim', 20, 1.0
+
+def default_sampling(ddpm: DDPM) -> dict:
+    "Keyword arguments of `samplers.sample` for the default sampler (at most the schedule's steps)."
+    return dict(sampler=DEFAULT_SAMPLER, steps=min(DEFAULT_STEPS, ddpm.n_steps), eta=DEFAULT_ETA)
 
 def _check(ok: bool, msg: str):
     if not ok: raise UsageError(msg)
@@ -237,7 +281,7 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
               subset: int | None = None, device: str | None = None, ema: float | None = 0.999,
               n_steps: int = 1000, clip_grad: float | None = None, n_samples: int = 16,
               resume: bool = False, progress: bool = True, extra_cbs: tuple = (), eps: float = 1e-5,
-              mixed_precision: str = 'auto', accelerate: bool = False) -> Path:
+              mixed_precision: str = 'auto', accelerate: bool = False, init: bool = True) -> Path:
     "Train a `fashion_unet` with DDPM into the run folder `out` (see `slowai_train`); returns the folder."
     out = Path(out)
     main = int(os.environ.get('RANK', '0')) == 0  # launched processes: only the first creates and checks the folder
@@ -257,7 +301,7 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
         _check(mixed_precision in PRECISIONS, f'--mixed_precision {mixed_precision}: expected one of {", ".join(PRECISIONS)}')
         info = dict(epochs=epochs, bs=bs, lr=lr, seed=seed, subset=subset, ema=ema, clip_grad=clip_grad,
                     n_samples=n_samples, ddpm=DDPM(n_steps).config(), eps=eps, mixed_precision=mixed_precision,
-                    epochs_done=0)
+                    init=bool(init), epochs_done=0)
     _check_args(info['epochs'], info['bs'], info['lr'], info['subset'], info['seed'], info['ema'],
                 info['ddpm']['n_steps'], info['n_samples'], device)
     out.mkdir(parents=True, exist_ok=True)
@@ -265,6 +309,7 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
     torch.manual_seed(info['seed'])
     ddpm, precision = _precision(info, device, accelerate)
     model = fashion_unet()
+    if info.get('init', False): init_ddpm(model)  # runs from before this setting trained without it
     dls = get_dls(info['bs'], subset=info['subset'], seed=info['seed'])
     ema_cb = EMA(info['ema']) if info['ema'] else None
     run_cb = RunCB(out, ddpm, ema_cb, info)
@@ -293,8 +338,8 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
                           f'continue with slowai_train --out {out} --resume')
     if info['n_samples'] and getattr(learn, 'is_main', True):
         final = ema_cb.model if ema_cb else learn.model
-        x = ddpm.sample(final, (info['n_samples'], 1, 32, 32), generator=torch.Generator(final.device).manual_seed(info['seed']),
-                        progress=progress)
+        x = sample_with(ddpm, final, (info['n_samples'], 1, 32, 32), **default_sampling(ddpm),
+                        generator=torch.Generator(final.device).manual_seed(info['seed']), progress=progress)
         save_grid(x, out/'samples.png')
     return out
 
@@ -324,7 +369,7 @@ def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, D
     "The U-Net (EMA weights if the run kept them), its `DDPM` and the run's settings."
     run = Path(run)
     _check(run.is_dir(), f'--run {run}: no such folder')
-    _check(is_run(run), f'--run {run}: not a slowai run folder (no slowai.json)')
+    _check(is_run(run), f'--run {run}: not a slowai run folder (no slowai.json); for the model that ships with slowai use --pretrained')
     try: info = json.loads((run/'slowai.json').read_text())
     except json.JSONDecodeError as e: raise UsageError(f'{run/"slowai.json"}: not valid JSON ({e})') from None
     _check((run/'unet'/'diffusion_pytorch_model.safetensors').is_file(),
@@ -334,52 +379,75 @@ def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, D
     if device is not None: model.to(device)
     return model.eval(), DDPM(**info['ddpm']), info
 
-def _check_sampler(sampler: str, steps: int | None, ddpm: DDPM | None = None):
+def load_model(run: str | Path | None, pretrained: bool, device: str | None = None) -> tuple[UNet2DModel, DDPM]:
+    "The U-Net and schedule of a run folder, or of the shipped model when `pretrained`; exactly one must be given."
+    _check((run is None) != (not pretrained), '--run RUN or --pretrained: give exactly one' if pretrained else
+           '--run is required: a run folder written by slowai_train (or --pretrained for the model that ships with slowai)')
+    _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
+    if pretrained:
+        ddpm, model = load_pretrained(device or 'cpu')
+        return model, ddpm
+    model, ddpm, _ = load_run(run, device)
+    return model, ddpm
+
+def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None):
     _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
     _check(steps is None or steps >= 1, f'--steps {steps}: must be at least 1')
+    _check(0 <= eta <= 1, f'--eta {eta}: DDIM\'s noise must be between 0 (deterministic) and 1 (like DDPM)')
     if ddpm is not None:
         _check(steps is None or steps <= ddpm.n_steps, f'--steps {steps}: the run\'s schedule has only {ddpm.n_steps} steps')
 
-def sample_run(run: str | Path, out: str | Path = 'samples.png', n: int = 16, seed: int = 0,
-               sampler: str = 'ddpm', steps: int | None = None, device: str | None = None,
-               progress: bool = True) -> torch.Tensor:
-    "Sample `n` images from a run and save them as a PNG grid at `out`; returns the images."
+def sampling_args(ddpm: DDPM, sampler: str | None, steps: int | None, eta: float | None, clip: bool) -> dict:
+    "Keyword arguments of `samplers.sample`: the default sampler unless `sampler` is given, its steps capped at the schedule's."
+    if sampler is None: sampler, steps, eta = DEFAULT_SAMPLER, steps or min(DEFAULT_STEPS, ddpm.n_steps), DEFAULT_ETA if eta is None else eta
+    eta = 0. if eta is None else eta
+    _check_sampler(sampler, steps, eta, ddpm)
+    return dict(sampler=sampler, steps=ddpm.n_steps if steps is None else steps, eta=eta, clip=clip)
+
+def sampler_label(args: dict) -> str:
+    "A short name for a sampler's settings, used in file names: `ddim-eta1-20`, `dpm++-20`, `ddim-noclip-50`, ..."
+    name = args['sampler'] + (f"-eta{args['eta']:g}" if args['sampler'] == 'ddim' and args['eta'] else '')
+    return name + ('-noclip' if args['sampler'] != 'ddpm' and not args['clip'] else '') + f"-{args['steps']}"
+
+def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int = 16, seed: int = 0,
+               sampler: str | None = None, steps: int | None = None, device: str | None = None,
+               progress: bool = True, eta: float | None = None, clip: bool = True, pretrained: bool = False) -> torch.Tensor:
+    "Sample `n` images from a run (or the shipped model) and save them as a PNG grid at `out`; returns the images."
     _check(n > 0, f'--n {n}: must be at least 1')
-    _check_sampler(sampler, steps)
-    _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
     _check(Path(out).suffix.lower() == '.png', f'--out {out}: the grid is written as PNG; give a name ending in .png')
-    model, ddpm, info = load_run(run, device)
-    _check_sampler(sampler, steps, ddpm)
-    x = sample_with(ddpm, model, (n, 1, 32, 32), sampler, steps, generator=torch.Generator(model.device).manual_seed(seed),
+    if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
+    model, ddpm = load_model(run, pretrained, device)
+    args = sampling_args(ddpm, sampler, steps, eta, clip)
+    x = sample_with(ddpm, model, (n, 1, 32, 32), **args, generator=torch.Generator(model.device).manual_seed(seed),
                     progress=progress)
     save_grid(x, Path(out))
     return x
 
 # %% ../nbs/07_cli.ipynb #d38ef9d7
-def eval_run(run: str | Path, n: int = 10_000, sampler: str = 'ddpm', steps: int | None = None, batch: int = 256,
-             seed: int = 0, device: str | None = None, out: str | Path | None = None, progress: bool = True) -> dict:
-    "FID and KID of `n` samples from a run, with their cost; written to `out` (default `run/eval-SAMPLER-N.json`)."
+def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None, steps: int | None = None, batch: int = 256,
+             seed: int = 0, device: str | None = None, out: str | Path | None = None, progress: bool = True,
+             eta: float | None = None, clip: bool = True, pretrained: bool = False) -> dict:
+    "FID, KID, precision, recall and static share of `n` samples, with their cost; written to `out` (see `slowai_eval`)."
     from slowai.eval import evaluate, shipped_classifier
     need = shipped_classifier().n_features + 1
     _check(n >= need, f'--n {n}: FID over {need - 1} features needs at least {need} samples (10,000 is usual)')
     _check(batch > 0, f'--batch {batch}: must be at least 1')
-    _check_sampler(sampler, steps)
-    _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
-    model, ddpm, info = load_run(run, device)
-    _check_sampler(sampler, steps, ddpm)
-    steps = ddpm.n_steps if steps is None else steps
+    if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
+    model, ddpm = load_model(run, pretrained, device)
+    args = sampling_args(ddpm, sampler, steps, eta, clip)
     gen = torch.Generator(model.device).manual_seed(seed)
     chunks, t0 = [], time.perf_counter()
     with tqdm(total=n, desc=f'sampling {n} images', unit='img', disable=not progress) as bar:
         while sum(len(c) for c in chunks) < n:
             b = min(batch, n - sum(len(c) for c in chunks))
-            chunks.append(sample_with(ddpm, model, (b, 1, 32, 32), sampler, steps, generator=gen, progress=False).clamp(-0.5, 0.5).cpu())
+            chunks.append(sample_with(ddpm, model, (b, 1, 32, 32), **args, generator=gen, progress=False).clamp(-0.5, 0.5).cpu())
             bar.update(b)
     secs = time.perf_counter() - t0
     res = evaluate(torch.cat(chunks), seed=seed, device=device) | dict(
-        run=str(run), sampler=sampler, steps=steps, model_calls_per_image=steps,
+        model='pretrained' if pretrained else str(run), **args, model_calls_per_image=args['steps'],
         seconds=round(secs, 2), samples_per_s=round(n / secs, 2), seed=seed)
-    write_json(Path(out) if out else Path(run)/f'eval-{sampler}-{steps}-{n}.json', res)
+    if out is not None or not pretrained:
+        write_json(Path(out) if out else Path(run)/f'eval-{sampler_label(args)}-{n}.json', res)
     return res
 
 # %% ../nbs/07_cli.ipynb #a980f4ee
@@ -415,41 +483,46 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                  eps: float = 1e-5,  # Adam's eps (its default, 1e-8, often makes this U-Net collapse)
                  mixed_precision: str = 'auto',  # auto (fp16 on CUDA, fp32 on a CPU), no, bf16 or fp16
                  accelerate: bool = False,  # train with Accelerate: start with `accelerate launch ... slowai_train`
+                 no_init: bool = False,  # keep diffusers' initialisation instead of init_ddpm (to compare; trains worse)
                 ):
     "Train a DDPM on Fashion-MNIST into a run folder (model, losses.csv/png, samples.png, checkpoints)."
     _check(out is not None, '--out is required: the run folder to write')
     run = train_run(out, epochs, bs, lr, seed, subset, device, ema or None, n_steps, clip_grad, samples, resume,
-                    eps=eps, mixed_precision=mixed_precision, accelerate=accelerate)
+                    eps=eps, mixed_precision=mixed_precision, accelerate=accelerate, init=not no_init)
     if int(os.environ.get('RANK', 0)) == 0:  # one message, also when several processes trained
         print(f'run saved in {run}: losses.png, samples.png, unet/ (load with slowai_sample --run {run})')
 
 @call_parse
-def slowai_sample(run: str = None,  # a run folder written by slowai_train; required
+def slowai_sample(run: str = None,  # a run folder written by slowai_train
+                  pretrained: bool = False,  # sample from the model that ships with slowai instead of a run
                   out: str = 'samples.png',  # the PNG grid to write
                   n: int = 16,  # number of images
                   seed: int = 0,  # seed of the starting noise
-                  sampler: str = 'ddpm',  # ddpm (ancestral), ddim (deterministic) or dpm++ (DPM-Solver++ 2M)
-                  steps: int = None,  # model calls per image; default all the schedule's steps (try 50 with ddim, 20 with dpm++)
+                  sampler: str = None,  # ddpm (ancestral), ddim or dpm++ (DPM-Solver++ 2M); default: ddim, eta 1, 20 steps
+                  steps: int = None,  # model calls per image; default 20, or all the schedule's steps with --sampler ddpm
+                  eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
+                  no_clip: bool = False,  # ddim and dpm++: do not clamp the predicted clean image to the data range
                   device: str = None,  # cpu, cuda or mps; default: CPU
                  ):
-    "Sample images from a trained run and save them as a PNG grid."
-    _check(run is not None, '--run is required: a run folder written by slowai_train')
-    sample_run(run, out, n, seed, sampler, steps, device)
+    "Sample images from a trained run, or the shipped model, and save them as a PNG grid."
+    sample_run(run, out, n, seed, sampler, steps, device, eta=eta, clip=not no_clip, pretrained=pretrained)
     print(f'wrote {out}')
 
 @call_parse
-def slowai_eval(run: str = None,  # a run folder written by slowai_train; required
+def slowai_eval(run: str = None,  # a run folder written by slowai_train
+                pretrained: bool = False,  # score the model that ships with slowai instead of a run
                 n: int = 10_000,  # number of samples to score
-                sampler: str = 'ddpm',  # ddpm (ancestral), ddim (deterministic) or dpm++ (DPM-Solver++ 2M)
-                steps: int = None,  # model calls per image; default all the schedule's steps
+                sampler: str = None,  # ddpm (ancestral), ddim or dpm++ (DPM-Solver++ 2M); default: ddim, eta 1, 20 steps
+                steps: int = None,  # model calls per image; default 20, or all the schedule's steps with --sampler ddpm
+                eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
+                no_clip: bool = False,  # ddim and dpm++: do not clamp the predicted clean image to the data range
                 batch: int = 256,  # images sampled at once
                 seed: int = 0,  # seed of the starting noise and of KID's subsets
                 device: str = None,  # cpu, cuda or mps; default: CPU
-                out: str = None,  # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json
+                out: str = None,  # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json (none with --pretrained)
                ):
-    "FID and KID of a run's samples against the Fashion-MNIST test set, with model calls, seconds and samples/s."
-    _check(run is not None, '--run is required: a run folder written by slowai_train')
-    res = eval_run(run, n, sampler, steps, batch, seed, device, out)
+    "FID, KID, precision and recall of samples against the Fashion-MNIST test set, with model calls and seconds."
+    res = eval_run(run, n, sampler, steps, batch, seed, device, out, eta=eta, clip=not no_clip, pretrained=pretrained)
     print(json.dumps(res, indent=2))
 
 def train_main(): _run_cli(slowai_train.__wrapped__, 'slowai_train')
