@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -14,6 +15,8 @@ from types import SimpleNamespace
 
 import torch
 from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
+from safetensors import safe_open
+from safetensors.torch import save_file
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -144,7 +147,7 @@ def sample_skip_schedule(ddpm: DDPM, model: nn.Module,
 DATA_RANGE = 0.5  # slowai's images lie in [-DATA_RANGE, DATA_RANGE]
 
 def to_ddim(ddpm: DDPM,
-            clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5] (and re-derive the noise from it)
+            clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
            ) -> DDIMScheduler:
     "A diffusers `DDIMScheduler` with `ddpm`'s betas, trailing timesteps, ending on the clean image."
     return DDIMScheduler(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(),
@@ -152,11 +155,18 @@ def to_ddim(ddpm: DDPM,
                          timestep_spacing='trailing', prediction_type='epsilon')
 
 class ClippedDPMSolver(DPMSolverMultistepScheduler):
-    "diffusers' DPM-Solver++ with its data prediction clamped to [-`clip_range`, `clip_range`] before each update."
+    "diffusers' DPM-Solver++ stepping from the clamped clean image and the model's own noise, like DDIM's `clip_sample`."
     clip_range = DATA_RANGE
+    def step(self, model_output, timestep, sample, *args, **kwargs):
+        if self.step_index is None: self._init_step_index(timestep)
+        alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(self.sigmas[self.step_index])
+        x0 = ((sample - sigma_t * model_output) / alpha_t).clamp(-self.clip_range, self.clip_range)
+        # x_t rebuilt from the clamped x0 and the predicted noise: the error the clamp removed leaves x_t as well
+        return super().step(model_output, timestep, alpha_t * x0 + sigma_t * model_output, *args, **kwargs)
+
     def convert_model_output(self, model_output, *args, sample=None, **kwargs):
         x0 = super().convert_model_output(model_output, *args, sample=sample, **kwargs)
-        return x0.clamp(-self.clip_range, self.clip_range)
+        return x0.clamp(-self.clip_range, self.clip_range)  # the same x0, up to rounding
 
 def to_dpm_solver(ddpm: DDPM,
                   clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
@@ -201,8 +211,7 @@ def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained w
         if steps == ddpm.n_steps: return ddpm.sample(model, sz, device=device, generator=generator, progress=progress)
         return ancestral(ddpm, model, ts, sz, coefs='jump', generator=generator, device=device, progress=progress)
     if sampler == 'ddim':
-        return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, generator, device, progress, eta=eta,
-                                use_clipped_model_output=clip)
+        return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, generator, device, progress, eta=eta)
     return scheduler_sample(to_dpm_solver(ddpm, clip), model, steps, sz, generator, device, progress)
 
 
@@ -227,16 +236,17 @@ def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samp
                     batch: int = 250,  # images per call of `fn`
                     seed: int = 0,  # seeds the one generator every batch draws from
                     device: torch.device | str = 'cpu',  # where the generator lives
-                    cache: str | Path | None = None,  # a `.pt` file that keeps the result; reused when its settings match
+                    cache: str | Path | None = None,  # a `.safetensors` file that keeps the result; reused when its settings match
                     progress: bool = True,
                    ) -> dict:
     "`dict(images, calls, seconds, n, batch, seed)`: `n` samples clamped to [-0.5, 0.5], model calls per image, wall time."
     if not (isinstance(n, int) and n > 0 and isinstance(batch, int) and batch > 0):
         raise ValueError(f'n={n!r}, batch={batch!r}: expected positive integers')
     settings = dict(n=n, batch=batch, seed=seed)
-    if cache is not None and Path(cache).is_file():
-        saved = torch.load(cache, weights_only=True)  # tensors and numbers only: no code runs on load
-        if all(saved.get(k) == v for k, v in settings.items()): return saved
+    if cache is not None and Path(cache).is_file():  # safetensors and JSON: loading a cache never runs code
+        with safe_open(str(cache), framework='pt') as f:
+            saved = json.loads((f.metadata() or {}).get('slowai', '{}'))
+            if all(saved.get(k) == v for k, v in settings.items()): return dict(images=f.get_tensor('images'), **saved)
     device = torch.device(device)
     model.n, chunks = 0, []
     gen = torch.Generator(device).manual_seed(seed)
@@ -251,7 +261,8 @@ def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samp
         cache = Path(cache)
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(f'.{cache.name}.tmp')
-        torch.save(res, tmp)
+        save_file({'images': res['images'].contiguous()}, str(tmp),
+                  metadata={'slowai': json.dumps({k: v for k, v in res.items() if k != 'images'})})
         os.replace(tmp, cache)  # a killed run leaves no half-written row behind
     return res
 
