@@ -153,7 +153,8 @@ def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
     if batches:
         losses = [b['loss'] for b in batches]
         ax.plot(losses, color='C0', alpha=0.25, lw=0.8, label='train, per batch')
-        ax.plot(smooth(losses), color='C0', label='train, smoothed')
+        window = min(50, max(1, len(losses) // 25))  # about 4 % of the run, so a short run's fall is not hidden by lag
+        ax.plot(smooth(losses, 1 - 1 / window), color='C0', label='train, smoothed')
         ends = {}  # the batch count at the end of each epoch, where its eval loss is drawn
         for i, b in enumerate(batches): ends[b['epoch']] = i + 1
         ax.set_xlabel('training batch')
