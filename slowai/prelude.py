@@ -123,10 +123,10 @@ def _missing_msg(folder: Path, what: str) -> str:
 def find_fashion_mnist(path: str | Path | None = None,  # a folder holding the four .gz files
                        download: bool = True,  # fill the user cache from `url` when nothing else is found
                        url: str = FASHION_URL,  # where to download from
-                       cache: str | Path = CACHE_DIR,  # the per-user cache folder
+                       cache: str | Path | None = None,  # the per-user cache folder; None: `CACHE_DIR`
                        system: str | Path = SYSTEM_DIR,  # where the Debian package puts the files
                       ) -> Path:
-    "The folder holding the Fashion-MNIST files: `path`, then `$SLOWAI_DATA`, then the Debian folder, then the cache."
+    "The Fashion-MNIST folder: `path`, `$SLOWAI_DATA`, the Debian folder, then `cache` (default: the user's `CACHE_DIR`)."
     if path is not None:
         if not _has_all(Path(path)): raise DataError(_missing_msg(Path(path), 'the data folder'))
         return Path(path)
@@ -135,7 +135,7 @@ def find_fashion_mnist(path: str | Path | None = None,  # a folder holding the f
         if not _has_all(env): raise DataError(_missing_msg(env, 'SLOWAI_DATA='))
         return env
     if _has_all(Path(system)): return Path(system)
-    cache = Path(cache).expanduser()
+    cache = Path(CACHE_DIR if cache is None else cache).expanduser()
     if _has_all(cache): return cache
     if not download: raise DataError(_missing_msg(cache, 'no Fashion-MNIST found; the cache'))
     return download_fashion_mnist(cache, url=url)
@@ -147,12 +147,12 @@ def _sha256_file(path: Path) -> str:
         for block in iter(partial(f.read, 1 << 20), b''): h.update(block)
     return h.hexdigest()
 
-def download_fashion_mnist(dest: str | Path = CACHE_DIR,  # folder to fill
+def download_fashion_mnist(dest: str | Path | None = None,  # folder to fill; None: `CACHE_DIR`
                            url: str = FASHION_URL,  # base address of the four files (http, https or file)
                            sha256: dict | None = None,  # expected SHA-256 of each .gz file; default: the published ones
                           ) -> Path:
-    "Download the four Fashion-MNIST files into `dest`, checking each SHA-256 before it is moved into place."
-    dest = Path(dest).expanduser()
+    "Download the four files into `dest` (default: the user's `CACHE_DIR`), each SHA-256 checked before it is moved in."
+    dest = Path(CACHE_DIR if dest is None else dest).expanduser()
     dest.mkdir(parents=True, exist_ok=True)
     sha256 = FASHION_GZ_SHA256 if sha256 is None else sha256
     for name in (f for pair in FASHION_FILES.values() for f in pair):
