@@ -89,20 +89,25 @@ def _gather_metrics(self: AccelerateCB, cb: MetricsCB):
 # %% ../nbs/04_accelerate.ipynb #182c0429
 @patch
 def before_epoch(self: AccelerateCB, learn):
+    "Silence the metrics table on every process but the main one."
     if not self.is_main:  # ProgressCB may have re-routed the table through its bar in its own before_fit
         for cb in learn.cbs:
             if isinstance(cb, MetricsCB): cb.printer = _silent
 
 @patch
 def before_batch(self: AccelerateCB, learn):
+    "Skip a validation batch whose share on this process is empty."
     # a validation share can be empty (last batch smaller than the number of processes): nothing to evaluate
     if not learn.training and len(learn.batch[-1]) == 0: raise CancelBatchException()
 
 @patch
-def backward(self: AccelerateCB, learn): self.accelerator.backward(learn.loss)
+def backward(self: AccelerateCB, learn):
+    "Backpropagate through the accelerator, which scales the loss where fp16 needs it."
+    self.accelerator.backward(learn.loss)
 
 @patch
 def after_fit(self: AccelerateCB, learn):
+    "Give the learner back the plain model and optimiser, unwrapped from what `prepare` made of them."
     learn.model = self.accelerator.unwrap_model(learn.model)
     learn.opt = getattr(learn.opt, 'optimizer', learn.opt)
 

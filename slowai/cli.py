@@ -59,7 +59,9 @@ def atomic_write(path: str | Path,  # the file to (re)place
         if os.path.exists(tmp): os.remove(tmp)
     return path
 
-def write_json(path, obj): return atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2)))
+def write_json(path, obj):
+    "Write `obj` as indented JSON to `path` through `atomic_write`, so a reader never sees half a file."
+    return atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2)))
 
 # %% ../nbs/07_cli.ipynb #6e4f0188
 def _rng_tensors(learn) -> dict[str, torch.Tensor]:
@@ -259,7 +261,9 @@ def _check_args(epochs, bs, lr, subset, seed, ema, n_steps, n_samples, device):
     if device == 'cuda': _check(torch.cuda.is_available(), '--device cuda: PyTorch sees no CUDA device here')
     if device == 'mps': _check(torch.backends.mps.is_available(), '--device mps: PyTorch sees no MPS device here')
 
-def is_run(path: Path) -> bool: return (Path(path)/'slowai.json').is_file()
+def is_run(path: Path) -> bool:
+    "Whether `path` is a run folder written by `slowai_train` (it holds `slowai.json`)."
+    return (Path(path)/'slowai.json').is_file()
 
 PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
 
@@ -526,6 +530,14 @@ def slowai_eval(run: str = None,  # a run folder written by slowai_train
     res = eval_run(run, n, sampler, steps, batch, seed, device, out, eta=eta, clip=not no_clip, pretrained=pretrained)
     print(json.dumps(res, indent=2))
 
-def train_main(): _run_cli(slowai_train.__wrapped__, 'slowai_train')
-def sample_main(): _run_cli(slowai_sample.__wrapped__, 'slowai_sample')
-def eval_main(): _run_cli(slowai_eval.__wrapped__, 'slowai_eval')
+def train_main():
+    "The `slowai_train` command: parse `sys.argv`, report a bad argument in one line with exit status 2."
+    _run_cli(slowai_train.__wrapped__, 'slowai_train')
+
+def sample_main():
+    "The `slowai_sample` command: parse `sys.argv`, report a bad argument in one line with exit status 2."
+    _run_cli(slowai_sample.__wrapped__, 'slowai_sample')
+
+def eval_main():
+    "The `slowai_eval` command: parse `sys.argv`, report a bad argument in one line with exit status 2."
+    _run_cli(slowai_eval.__wrapped__, 'slowai_eval')
