@@ -8,6 +8,14 @@
 2. Each page in _proc/ becomes _docs/<its output-file>: the saved outputs (text, tables, images), a sidebar from
    _quarto.yml and its metadata files, and maths typeset in the browser by KaTeX, copied from this machine (Debian's
    `libjs-katex`, or npm's `katex`) so that no page loads anything from the web.
+3. What _quarto.yml asks of a reader's page, done offline: a table of contents (`toc`), a search box over a JSON
+   index of every section (`search`), links to report an issue and to the page's notebook (`repo-actions`), a
+   copy button on code, and captions from `#| fig-cap`. A setting with no equivalent here (`twitter-card`, the
+   theme, ...) is named in one warning line, so that nothing is dropped silently. _docs/ then holds the site and
+   nothing else, with an empty `.nojekyll` so that GitHub Pages serves it as it is.
+
+On GitHub, Quarto renders the published site (.github/workflows/deploy.yaml); this is the fallback that needs no
+Quarto, used by the tests and wherever Quarto cannot be installed.
 
 Why nbconvert and not smalldocs (0.5.4): nbconvert is the Jupyter project's long-maintained exporter and already a
 dev requirement, so this adds no package. smalldocs would read _quarto.yml and give a Quarto-like theme, but it needs
@@ -18,6 +26,7 @@ and the few Quarto idioms in nbdev's output: front matter, `#| echo/output/inclu
 """
 import argparse
 import html
+import json
 import os
 import posixpath
 import re
@@ -31,6 +40,7 @@ import jinja2
 import nbformat
 import yaml
 from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from pygments.formatters import HtmlFormatter
 from traitlets.config import Config
 
@@ -120,6 +130,49 @@ def as_list(v) -> list:
     return [] if v is None else v if isinstance(v, list) else [v]
 
 
+# The _quarto.yml settings this renderer carries out, by dotted path: None for any value, else the one value it
+# matches (the header is the theme's primary colour; the site is a website). Every other setting is reported.
+DONE = {'project.type': 'website', 'project.output-dir': None, 'metadata-files': None,
+        'format.html.css': None, 'format.html.toc': None, 'format.html.toc-depth': None, 'format.html.toc-title': None,
+        'website.title': None, 'website.description': None, 'website.site-url': None, 'website.repo-url': None,
+        'website.repo-branch': None, 'website.repo-actions': None, 'website.search': None,
+        'website.navbar.search': None, 'website.navbar.background': 'primary', 'website.sidebar.contents': None}
+REPO_ACTIONS = ('issue', 'source', 'edit')
+
+
+def settings_paths(cfg: dict, prefix: str = '') -> list[tuple[str, object]]:
+    "The settings in `cfg` as (dotted path, value), one per leaf; a list is one value."
+    out = []
+    for k, v in cfg.items():
+        path = f'{prefix}{k}'
+        if isinstance(v, dict) and v and path not in DONE: out += settings_paths(v, path + '.')
+        else: out.append((path, v))
+    return out
+
+
+def unsupported(cfg: dict) -> list[str]:
+    "One line per _quarto.yml setting that has no equivalent here (only Quarto carries it out)."
+    out = []
+    for path, value in settings_paths(cfg):
+        if path in DONE and DONE[path] in (None, value):
+            if path == 'website.repo-actions' and (odd := [a for a in as_list(value) if a not in REPO_ACTIONS]):
+                out.append(f'{path}: {", ".join(map(str, odd))}')
+            continue
+        out.append(f'{path}: {json.dumps(value) if not isinstance(value, str) else value}')
+    return [f'{line} is not implemented by tools/docs.py (Quarto renders it)' for line in out]
+
+
+def repo_links(cfg: dict) -> dict:
+    "Where the repository's issue form and notebooks are, from settings.ini (git_url, branch, nbs_path)."
+    from nbdev.config import get_config
+    c = get_config(path=ROOT)
+    git = str(c.get('git_url') or f'https://github.com/{c.user}/{c.repo}').rstrip('/')
+    actions = as_list(cfg.get('website', {}).get('repo-actions'))
+    nbs = Path(c.nbs_path).relative_to(Path(c.config_file).parent).as_posix()
+    return dict(issue=f'{git}/issues/new' if 'issue' in actions else '', source=f'{git}/blob/{c.branch}/{nbs}/',
+                edit=f'{git}/edit/{c.branch}/{nbs}/' if 'edit' in actions else '')
+
+
 # ---------------------------------------------------------------- reading pages
 
 FRONT = re.compile(r'\A\s*---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)', re.S)
@@ -191,6 +244,21 @@ def prepare_code_cell(cell):
     if opts.get('code-fold', 'false') not in NO:
         cell.metadata['code_fold'] = opts['code-fold']
         cell.metadata['code_summary'] = opts.get('code-summary', 'Code')
+    if opts.get('fig-cap'): caption_last_image(cell, opts['fig-cap'])
+
+
+IMAGE_TYPES = ('image/png', 'image/jpeg', 'image/svg+xml')
+
+
+def inline_markdown(text: str) -> str:
+    "One line of markdown (a subtitle, a caption) as HTML without its paragraph: backticks become <code>."
+    return re.sub(r'\A\s*<p>(.*)</p>\s*\Z', r'\1', markdown2html_mistune(text), flags=re.S)
+
+
+def caption_last_image(cell, caption: str):
+    "Quarto's `#| fig-cap`: the cell's (last) image output gets the caption, drawn by cells.html.j2 as a <figcaption>."
+    images = [o for o in cell.get('outputs', []) if any(t in o.get('data', {}) for t in IMAGE_TYPES)]
+    if images: images[-1].setdefault('metadata', {})['fig_cap'] = inline_markdown(caption)
 
 
 ATTR_LINK = re.compile(r'(!?)\[([^\]]*)\]\(([^)\s]+)\)\{([^}]*)\}')
@@ -242,6 +310,22 @@ def quarto_markdown(text: str) -> str:
     return literal_dollars(fenced_divs(ATTR_LINK.sub(_attr_link, text)))
 
 
+# show_doc's markdown: a rule, the [source] link, `### name`, then the signature in a ```python block.
+SHOW_DOC = re.compile(r'\A(\s*---\s*\n(?:\s*\[source\]\([^)]*\)(?:\{[^}]*\})?\s*\n)?\s*)(#{1,6}) +(\S+)[ \t]*$', re.M)
+FENCE = re.compile(r'(?ms)^(```|~~~).*?^\1')
+CODE_LINK = re.compile(r'\[(`[^`\n]+`)\]\([^)\s]+\)')
+
+
+def show_doc_entry(md: str) -> str:
+    """Mark show_doc's heading as an API entry (class doc-entry, so it keeps the plain id that nbdev links to),
+    and undo the links that nbdev's `add_links` wrote into the signature, where markdown shows them raw."""
+    m = SHOW_DOC.match(md)
+    if not m: return md
+    level, name = len(m.group(2)), m.group(3)
+    md = md[:m.start(2)] + f'<h{level} class="doc-entry">{html.escape(name)}</h{level}>' + md[m.end():]
+    return FENCE.sub(lambda f: CODE_LINK.sub(r'\1', f.group(0)), md)
+
+
 def prepare_notebook(nb):
     "Make a processed notebook ready for nbconvert."
     for cell in nb.cells:
@@ -249,7 +333,8 @@ def prepare_notebook(nb):
         if cell.cell_type != 'code': continue
         prepare_code_cell(cell)
         for o in cell.get('outputs', []):
-            if 'text/markdown' in o.get('data', {}): o.data['text/markdown'] = quarto_markdown(o.data['text/markdown'])
+            if 'text/markdown' in o.get('data', {}):
+                o.data['text/markdown'] = quarto_markdown(show_doc_entry(o.data['text/markdown']))
 
 
 def count_errors(nb) -> int:
@@ -271,21 +356,79 @@ def exporter() -> HTMLExporter:
 
 
 def slug(text: str) -> str:
-    "A heading id as Pandoc (and so nbdev's links) makes it: `DataError` -> `dataerror`."
-    s = re.sub(r'[^\w\s.-]', '', html.unescape(text).lower()).strip()
+    "A heading id as Pandoc (and so nbdev's links) makes it: `DataError` -> `dataerror`, `2. Fréchet` -> `fréchet`."
+    s = re.sub(r'[^\w\s.-]', '', text.lower()).strip()
+    s = re.sub(r'^[\W\d_]+', '', s)  # an id starts at the first letter
     return re.sub(r'\s+', '-', s) or 'section'
 
 
-def pandoc_ids(body: str) -> str:
-    "Give headings Pandoc's ids instead of nbconvert's, so `page.html#name` links land."
-    seen = set()
-    def fix(m):
-        new = base = slug(m.group(2))
-        n = 0
-        while new in seen: n, new = n + 1, f'{base}-{n + 1}'
-        seen.add(new)
-        return f'{m.group(1)}id="{new}"{m.group(3)}href="#{new}"'
-    return re.sub(r'(<h[1-6] )id="([^"]*)"(>.*?<a class="anchor-link" )href="#\2"', fix, body, flags=re.S)
+BLOCK_TAG = re.compile(r'</?(?:p|div|li|ul|ol|tr|td|th|table|br|hr|h[1-6]|pre|blockquote|figure|figcaption|dd|dt)\b[^>]*>')
+
+
+def strip_tags(fragment: str) -> str:
+    "The text of an HTML fragment, whitespace collapsed: blocks are set apart, inline tags (code's colours) are not."
+    fragment = BLOCK_TAG.sub(' ', re.sub(r'(?s)<(script|style)\b.*?</\1>', ' ', fragment))
+    return re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', '', fragment))).strip()
+
+
+@dataclass
+class Heading:
+    level: int
+    id: str
+    html: str         # the heading's content, without its anchor link
+    doc: bool         # an API entry written by show_doc
+
+
+HEADING = re.compile(r'<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>', re.S)
+ANCHOR = re.compile(r'<a class="anchor-link" href="[^"]*">[^<]*</a>')
+
+
+def heading_ids(body: str) -> tuple[str, list[Heading]]:
+    """Give every heading Pandoc's id and an anchor link. show_doc's entries claim their plain ids first: nbdev links
+    `fid` to `eval.html#fid`, which must reach the function, not a section titled "FID" that comes before it."""
+    found = []
+    for m in HEADING.finditer(body):
+        content = ANCHOR.sub('', m.group(3)).strip()
+        doc = 'doc-entry' in (re.findall(r'class="([^"]*)"', m.group(2)) or [''])[0].split()
+        found.append(Heading(int(m.group(1)), '', content, doc))
+    taken = set()
+    for claim_first in (True, False):
+        for h in found:
+            if h.doc != claim_first: continue
+            h.id = base = slug(strip_tags(h.html))
+            n = 0
+            while h.id in taken: n, h.id = n + 1, f'{base}-{n + 1}'
+            taken.add(h.id)
+    headings = iter(found)
+    def rewrite(m):
+        h = next(headings)
+        attrs = re.sub(r'\s+id="[^"]*"', '', m.group(2))
+        return f'<h{h.level} id="{h.id}"{attrs}>{h.html}<a class="anchor-link" href="#{h.id}">¶</a></h{h.level}>'
+    return HEADING.sub(rewrite, body), found
+
+
+def toc_html(headings: list[Heading], depth: int, title: str) -> str:
+    "Quarto's `toc`: the page's h2 (and, to `toc-depth`, h3...) headings as nested links; empty if there are none."
+    items = [h for h in headings if 2 <= h.level <= depth]
+    if not items: return ''
+    out, open_levels = [], []
+    for h in items:
+        while open_levels and open_levels[-1] > h.level: out.append('</li></ul>'); open_levels.pop()
+        if open_levels and open_levels[-1] == h.level: out.append('</li>')
+        else: out.append('<ul>'); open_levels.append(h.level)
+        cls = ' class="toc-doc"' if h.doc else ''
+        out.append(f'<li><a href="#{h.id}"{cls}>{html.escape(strip_tags(h.html))}</a>')
+    out += ['</li></ul>'] * len(open_levels)
+    return f'<div class="toc-title">{html.escape(title)}</div>' + ''.join(out)
+
+
+def search_sections(body: str, page: 'Page') -> dict:
+    "One page of the search index: its title, address and the text of each section, with the id of its heading."
+    heads = list(re.finditer(r'<h([1-6]) id="([^"]*)"[^>]*>(.*?)</h\1>', body, re.S))
+    starts = [(0, '', '')] + [(m.end(), m.group(2), strip_tags(ANCHOR.sub('', m.group(3)))) for m in heads]
+    ends = [m.start() for m in heads] + [len(body)]
+    sections = [dict(id=hid, heading=head, text=strip_tags(body[a:b])) for (a, hid, head), b in zip(starts, ends)]
+    return dict(title=page.title, url=page.out, sections=[x for x in sections if x['heading'] or x['text']])
 
 
 def relative(target: str, page: Page) -> str:
@@ -303,6 +446,23 @@ def fix_links(body: str, page: Page, by_src: dict, site_url: str) -> str:
         live = rf'href="{re.escape(site_url.rstrip("/"))}/([^"#]*)'
         body = re.sub(live, lambda m: f'href="{relative(m.group(1) or "index.html", page)}', body)
     return body
+
+
+API_LINK = re.compile(r'<a href="([^"#]*)#([^"]+)"><code>(.*?)</code></a>', re.S)
+
+
+def api_link_targets(body: str, page: Page, ids: dict[str, set]) -> str:
+    """Mend nbdev's links to API names whose id no page has: nbdev indexes methods written inside a class body
+    (`Learner.fit`) and private names, but show_doc gives them no entry. A method's link goes to its class's entry;
+    a link with no entry to go to is dropped, leaving the name in code."""
+    def mend(m):
+        href, frag, name = m.groups()
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page.out), href)) if href else page.out
+        if target not in ids or frag in ids[target]: return m.group(0)
+        owner = frag.rsplit('.', 1)[0]
+        if '.' in frag and owner in ids[target]: return f'<a href="{href}#{owner}"><code>{name}</code></a>'
+        return f'<code>{name}</code>'
+    return API_LINK.sub(mend, body)
 
 
 # ---------------------------------------------------------------- sidebar
@@ -367,7 +527,7 @@ def copy_static(out: Path, katex: Path):
     "Our CSS and scripts, Pygments' colours and a copy of KaTeX into `out/_static`."
     static = out/'_static'
     (static/'katex').mkdir(parents=True)
-    for f in ('site.css', 'math.js'): shutil.copy(ASSETS/f, static/f)
+    for f in ('site.css', 'math.js', 'site.js'): shutil.copy(ASSETS/f, static/f)
     (static/'pygments.css').write_text(HtmlFormatter(style='default').get_style_defs('.highlight'))
     for f in ('katex.min.js', 'katex.min.css'): shutil.copy(katex/f, static/'katex'/f)
     shutil.copy(auto_render(katex), static/'katex/auto-render.js')
@@ -395,11 +555,14 @@ def empty_out(out: Path):
 # ---------------------------------------------------------------- the site
 
 def site_info(cfg: dict, pages: list[Page]) -> dict:
-    "What every page's shell shows: site title, home page, repository, extra stylesheets."
-    web = cfg.get('website', {})
+    "What every page's shell shows: site title, home page, repository, extra stylesheets, contents, search."
+    web, fmt = cfg.get('website', {}), cfg.get('format', {}).get('html', {})
     home = next((p.out for p in pages if p.out == 'index.html'), pages[0].out)
+    search = web.get('search', True) is not False and web.get('navbar', {}).get('search', True) is not False
     return dict(title=web.get('title', ROOT.name), home=home, repo_url=web.get('repo-url', ''),
-                site_url=web.get('site-url', ''), css=as_list(cfg.get('format', {}).get('html', {}).get('css')))
+                site_url=web.get('site-url', ''), description=web.get('description', ''), css=as_list(fmt.get('css')),
+                toc=fmt.get('toc', False) is True, toc_depth=int(fmt.get('toc-depth', 3)),
+                toc_title=fmt.get('toc-title', 'On this page'), search=search, repo=repo_links(cfg))
 
 
 def sidebar_contents(cfg: dict) -> list:
@@ -419,6 +582,7 @@ def check_pages(pages: list[Page], proc: Path):
 def render(proc: Path, out: Path, katex: Path) -> list[Page]:
     "Write the site for the pages in `proc` into `out`."
     cfg = site_config(proc, nbs_path())
+    for line in unsupported(cfg): print(f'docs: warning: _quarto.yml {line}', file=sys.stderr)
     pages = [load_page(proc, p) for p in find_pages(proc)]
     check_pages(pages, proc)
     tree = nav_tree(sidebar_contents(cfg), pages)
@@ -427,14 +591,26 @@ def render(proc: Path, out: Path, katex: Path) -> list[Page]:
     copy_files(proc, out)
     site, ex, by_src = site_info(cfg, pages), exporter(), {p.src: p for p in pages}
     shell = jinja2.Environment(loader=jinja2.FileSystemLoader(ASSETS), autoescape=True).get_template('page.html.j2')
+    bodies, index = {}, []
     for page in pages:
         if n := count_errors(page.nb): print(f'warning: {page.src} has {n} saved error output(s)', file=sys.stderr)
         prepare_notebook(page.nb)
-        body = fix_links(pandoc_ids(ex.from_notebook_node(page.nb)[0]), page, by_src, site['site_url'])
+        body, headings = heading_ids(ex.from_notebook_node(page.nb)[0])
+        bodies[page.out] = fix_links(body, page, by_src, site['site_url']), headings
+    ids = {name: set(re.findall(r'\sid="([^"]+)"', body)) for name, (body, _) in bodies.items()}
+    for page in pages:
+        body, headings = bodies[page.out]
+        body = api_link_targets(body, page, ids)
+        if site['search']: index.append(search_sections(body, page))
         root = relative('.', page) + '/' if '/' in page.out else ''
+        subtitle = inline_markdown(page.description) if page.description else ''
         dest = out/page.out
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(shell.render(page=page, site=site, root=root, body=body, sidebar=sidebar_html(tree, page)))
+        dest.write_text(shell.render(page=page, site=site, root=root, body=body, sidebar=sidebar_html(tree, page),
+                                     subtitle=subtitle, summary=strip_tags(subtitle) or site['description'],
+                                     toc=toc_html(headings, site['toc_depth'], site['toc_title']) if site['toc'] else ''))
+    if site['search']: (out/'search.json').write_text(json.dumps(dict(pages=index), ensure_ascii=False))
+    (out/'.nojekyll').write_text('')  # GitHub Pages: serve the files as they are, `_static/` included
     return pages
 
 

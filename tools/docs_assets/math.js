@@ -1,17 +1,20 @@
 // Typeset $...$, $$...$$, \(...\) and \[...\] with the KaTeX copied next to the page (no network), then mark
 // every formula KaTeX could only half-render (an unknown command is drawn in red, silently) with class math-error.
+// The table of contents is typeset too: headings may hold maths.
 document.addEventListener("DOMContentLoaded", function () {
-  var root = document.querySelector("main") || document.body;
-  renderMathInElement(root, {
-    delimiters: [
-      {left: "$$", right: "$$", display: true},
-      {left: "\\[", right: "\\]", display: true},
-      {left: "$", right: "$", display: false},
-      {left: "\\(", right: "\\)", display: false}
-    ],
-    throwOnError: false
+  var roots = document.querySelectorAll("main, nav.toc");
+  roots.forEach(function (root) {
+    renderMathInElement(root, {
+      delimiters: [
+        {left: "$$", right: "$$", display: true},
+        {left: "\\[", right: "\\]", display: true},
+        {left: "$", right: "$", display: false},
+        {left: "\\(", right: "\\)", display: false}
+      ],
+      throwOnError: false
+    });
   });
-  root.querySelectorAll(".katex").forEach(function (el) {
+  document.querySelectorAll("main .katex, nav.toc .katex").forEach(function (el) {
     var tex = el.querySelector('annotation[encoding="application/x-tex"]');
     if (!tex) return;
     try {
