@@ -30,8 +30,8 @@ __all__ = ['FASHION_URL', 'FASHION_FILES', 'FASHION_GZ_SHA256', 'FASHION_IDX_SHA
            'find_fashion_mnist', 'download_fashion_mnist', 'load_fashion_mnist', 'to_model_images', 'BatchLoader',
            'DataLoaders', 'get_dls', 'show_image', 'show_images', 'CancelFitException', 'CancelEpochException',
            'CancelBatchException', 'Callback', 'run_cbs', 'TrainCB', 'Learner', 'default_device', 'to_device',
-           'DeviceCB', 'accuracy', 'MetricsCB', 'ProgressCB', 'BatchSchedCB', 'OneCycle', 'TrainingDiverged',
-           'DivergenceCB', 'conv_block', 'small_cnn']
+           'DeviceCB', 'in_notebook', 'TextTable', 'accuracy', 'MetricsCB', 'ProgressCB', 'BatchSchedCB', 'OneCycle',
+           'TrainingDiverged', 'DivergenceCB', 'conv_block', 'small_cnn']
 
 # %% ../nbs/00_prelude.ipynb #68f30bc0
 def result_scale() -> bool:
@@ -439,6 +439,27 @@ class DeviceCB(Callback):
     def before_batch(self, learn): learn.batch = to_device(learn.batch, self.device)
 
 # %% ../nbs/00_prelude.ipynb #ef42b56f
+def in_notebook() -> bool:
+    "True inside a Jupyter kernel, where outputs are saved with the notebook."
+    try: from IPython import get_ipython
+    except ImportError: return False
+    return type(get_ipython()).__name__ == 'ZMQInteractiveShell'
+
+class TextTable:
+    "Rows of space-separated text (the first is the header) shown as one table: in a notebook a Markdown table updated in place, elsewhere printed lines."
+    def __init__(self): self.rows, self.handle = [], None
+    def __call__(self, row: str):
+        self.rows.append(row.split())
+        if not in_notebook(): return print(row)
+        from IPython.display import Markdown, display
+        if self.handle is None: self.handle = display(Markdown(self.markdown()), display_id=True)
+        else: self.handle.update(Markdown(self.markdown()))
+
+    def markdown(self) -> str:
+        "The rows so far as a Markdown table, columns right-aligned."
+        head, *body = self.rows
+        return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---:|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in body])
+
 def accuracy(preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     "Fraction of rows whose arg-max equals the target."
     return (preds.argmax(dim=1) == target).float().mean()
@@ -447,7 +468,7 @@ class MetricsCB(Callback):
     "Print and record the mean loss (and `metrics`) of each training and validation pass."
     order = 10
     def __init__(self, *metrics: Callable,  # functions `(preds, target) -> scalar tensor`
-                 printer: Callable = print,  # where rows go
+                 printer: Callable | None = None,  # where rows go; None: a `TextTable`
                 ):
         self.metrics, self.printer = metrics, printer
         self.names = ['loss'] + [m.__name__ for m in metrics]
@@ -455,6 +476,7 @@ class MetricsCB(Callback):
     def before_fit(self, learn):
         learn.history = getattr(learn, 'history', [])
         self.header_due = True  # written with the first row, so that a printer swapped in before then gets it too
+        self.table = TextTable()
         self.t0 = time.perf_counter()
 
     def before_epoch(self, learn):
@@ -476,9 +498,10 @@ class MetricsCB(Callback):
         row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),
                    time=time.perf_counter() - self.t_epoch)
         learn.history.append(row)
-        if self.header_due: self.printer(self._row(['epoch', 'pass'] + self.names + ['time']))
+        out = self.printer or self.table
+        if self.header_due: out(self._row(['epoch', 'pass'] + self.names + ['time']))
         self.header_due = False
-        self.printer(self._row([learn.epoch, 'train' if learn.training else 'eval']
+        out(self._row([learn.epoch, 'train' if learn.training else 'eval']
                                + [f'{v:.4f}' for v in vals] + [f'{row["time"]:.1f}s']))
 
     @staticmethod
@@ -497,8 +520,8 @@ class ProgressCB(Callback):
         self.losses = []
         learn.epochs = self.mbar = master_bar(learn.epochs)
         # MetricsCB prints through the bar, as rows of one table, so that rows and bars do not interleave badly.
-        for cb in learn.cbs:
-            if isinstance(cb, MetricsCB): cb.printer = self.write_row
+        self.printers = {cb: cb.printer for cb in learn.cbs if isinstance(cb, MetricsCB)}
+        for cb in self.printers: cb.printer = self.write_row
 
     def write_row(self, row: str):
         "One row of MetricsCB's table (its first row is the header), as a table row of the bar."
@@ -516,8 +539,7 @@ class ProgressCB(Callback):
             if self.plot and len(self.losses) > 1: self.mbar.update_graph([[range(len(self.losses)), self.losses]])
 
     def after_fit(self, learn):
-        for cb in learn.cbs:
-            if isinstance(cb, MetricsCB): cb.printer = print
+        for cb, printer in self.printers.items(): cb.printer = printer
 
 class BatchSchedCB(Callback):
     "Make a learning-rate scheduler with `sched_func(opt)` at the start of a fit and step it after every optimiser step."
