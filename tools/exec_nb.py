@@ -7,11 +7,14 @@ from its own folder with SLOWAI_RESULT=1; on an error nothing is written and the
 """
 import argparse
 import os
+import warnings
 import sys
 import time
 from pathlib import Path
 
 os.environ['SLOWAI_RESULT'] = '1'
+# tqdm.auto's notice that ipywidgets is missing (it names this machine's paths) is not part of any result
+warnings.filterwarnings('ignore', message='IProgress not found')  # this process runs the notebook itself
 os.environ.setdefault('MPLBACKEND', 'module://matplotlib_inline.backend_inline')
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell

@@ -38,6 +38,8 @@ def collapse_streams(nb) -> None:
 def run(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     os.environ['SLOWAI_RESULT'] = '1'
+    # tqdm.auto's notice that ipywidgets is missing (it names this machine's paths) is not part of any result
+    os.environ['PYTHONWARNINGS'] = 'ignore:IProgress not found'
     client = NotebookClient(nb, timeout=timeout, kernel_name='python3',
                             resources={'metadata': {'path': str(path.parent)}})
     t0 = time.perf_counter()
