@@ -37,7 +37,7 @@ def schedule(betas: torch.Tensor) -> dict[str, torch.Tensor]:
 
 # %% ../nbs/01_ddpm.ipynb #9592b632
 class DDPM(TrainCB):
-    "Algorithm 1 as a Learner callback (noisy inputs, noise targets) and Algorithm 2 as `sample`."
+    "Algorithm 1 as a Learner callback (noisy inputs, noise targets) and Algorithm 2 as `DDPM.sample`."
     order = 1
     def __init__(self, n_steps: int = 1000,  # T, the number of noising steps
                  beta_min: float = 1e-4,  # beta of the first step
