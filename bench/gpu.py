@@ -1,23 +1,31 @@
-"""Training and sampling times of the DDPM U-Net on one GPU (or, for a quick check, on the CPU).
+"""The GPU results in one script: the seed's mixed-precision recipe in float16, bfloat16 and Accelerate float16, a
+fast path, a profile of one step, and sampling times (on the CPU, every path runs at a tiny size to test it).
 
-    python bench/gpu.py [--json results.json] [--bs 512] [--subset N] [--sample-steps 1000] [--device cuda]
-    python bench/gpu.py --device cpu --subset 1024 --sample-steps 5      # a quick run of every path on the CPU
+    python bench/gpu.py [--json results.json] [--epochs 8] [--bs 512] [--lr 1e-2] [--subset N] [--runs ...]
+                        [--compile-mode reduce-overhead] [--profile] [--sample-steps 1000] [--device cuda]
+    python bench/gpu.py --device cpu --subset 1024 --epochs 2 --sample-steps 5 --compile-mode none --profile  # CPU check
 
-Times, each with a fresh `init_ddpm(fashion_unet())` and the recipe of the mixed-precision notebook (one-cycle to
-lr 1e-2, Adam eps 1e-5, EMA), one epoch of `slowai.ddpm.train` on Fashion-MNIST (60,000 images unless `--subset`):
-  fp32       plain float32;
-  mixed      `slowai.mixed.MixedPrecision()`: float16 autocast + GradScaler on CUDA (on a CPU: its own choice);
-  accelerate `slowai.accel.AccelerateCB(mixed_precision='fp16')` (bf16 on a CPU), if slowai.accel imports.
-Each is preceded by a short warm-up fit of 2 batches (kernel selection, allocator), not timed. `train pass` is the
-training pass alone (synchronised at both ends); `fit` adds the validation pass (10,000 test images) and the rest.
-Then DDPM sampling of `--sample-n` images with `DDPM.sample` over `--sample-steps` steps (1000: the real schedule;
-fewer: a `DDPM(n_steps=...)` schedule, same work per step), and, if `slowai.samplers` imports, DPM-Solver++ with
-`--dpm-steps` steps for `--dpm-n` images. Prints a table and writes it with the settings to `--json`.
+Each training run starts from `init_ddpm(fashion_unet())` with seed 0 and follows the recipe that the seed trained
+with: one-cycle to lr 1e-2 over `--epochs` epochs, Adam eps 1e-5, batch 512, EMA 0.999. The `--runs`:
+  fp32        plain float32, `slowai.ddpm.train`;
+  mixed       `MixedPrecision()`: its automatic choice (bfloat16 on GPUs that have it, else float16 + GradScaler);
+  fp16, bf16  `MixedPrecision(torch.float16 / torch.bfloat16)`, forced;
+  accelerate  `AccelerateCB('fp16')` on CUDA (bf16 on a CPU);
+  fast-bf16, fast-fp16  the same recipe without the Learner: the whole training set resident on the device, the
+              U-Net in channels_last and `torch.compile`d (`--compile-mode`, `none` to skip), fused Adam, the noise
+              drawn on the device, one host sync per epoch.
+Each run reports the eval loss (10,000 test images) and the seconds of every epoch; a short warm-up fit precedes
+each Learner run and the fast path's first epoch includes compilation (reported apart). The FLOPs of one training
+image (forward + backward, counted by `torch.utils.flop_counter`) turn seconds per epoch into a share of the GPU's
+dense bfloat16 peak where the GPU is known. `--profile` prints the top 15 operations of one bfloat16 training step
+by device time (CPU time on a CPU). Then DDPM sampling of `--sample-n` images over `--sample-steps` steps and
+DPM-Solver++ with `--dpm-steps` steps. Prints a table and writes everything to `--json` as it goes.
 """
 import argparse
 import contextlib
 import io
 import json
+import math
 import os
 import platform
 import sys
@@ -35,7 +43,7 @@ import slowai
 from slowai.ddpm import DDPM, fashion_unet, train
 from slowai.init import init_ddpm
 from slowai.mixed import MixedPrecision
-from slowai.prelude import BatchLoader, Callback, DataLoaders, get_dls
+from slowai.prelude import BatchLoader, Callback, DataLoaders, TrainingDiverged, get_dls
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/machine.py, also under python -P
 from machine import cpu_model
 
@@ -68,9 +76,17 @@ class TrainPassTimer(Callback):
             self.batches = learn.iter + 1
 
 
+LEARNER_RUNS = ('fp32', 'mixed', 'fp16', 'bf16', 'accelerate')
+FAST_RUNS = ('fast-bf16', 'fast-fp16')
+# dense (no sparsity) bfloat16 tensor-core peaks in TFLOP/s, from the vendors' data sheets
+BF16_PEAK_TFLOPS = {'H100 SXM': 989, 'H100 80GB HBM3': 989, 'H100 NVL': 835, 'H100 PCIe': 756, 'H200': 989, 'A100': 312,
+                    'L40S': 362, 'L4': 121, 'A10G': 70, 'RTX 4090': 165}
+
+
 def make_cbs(kind: str, device: torch.device) -> list:
     if kind == 'fp32': return []
     if kind == 'mixed': return [MixedPrecision()]
+    if kind in ('fp16', 'bf16'): return [MixedPrecision(getattr(torch, {'fp16': 'float16', 'bf16': 'bfloat16'}[kind]), force=True)]
     mp = 'fp16' if device.type == 'cuda' else 'bf16'
     try:  # Accelerate keeps one configuration per process: start from a clean one for every run
         from accelerate.state import AcceleratorState
@@ -79,7 +95,7 @@ def make_cbs(kind: str, device: torch.device) -> list:
     return [AccelerateCB(mp, cpu=device.type != 'cuda')]
 
 
-def fit_once(kind: str, dls, device: torch.device, lr: float):
+def fit_once(kind: str, dls, device: torch.device, lr: float, epochs: int = 1):
     torch.manual_seed(0)
     model = init_ddpm(fashion_unet())
     timer = TrainPassTimer(device)
@@ -87,17 +103,112 @@ def fit_once(kind: str, dls, device: torch.device, lr: float):
     sync(device)
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()) as log:  # MetricsCB's table
-        ddpm = train(model, lr=lr, n_epochs=1, dls=dls, device=device, progress=False, extra_cbs=extra + [timer],
-                     opt_func=partial(torch.optim.Adam, eps=1e-5))
+        try:
+            ddpm = train(model, lr=lr, n_epochs=epochs, dls=dls, device=device, progress=False, extra_cbs=extra + [timer],
+                         opt_func=partial(torch.optim.Adam, eps=1e-5))
+            err = None
+        except TrainingDiverged as e: ddpm, err = None, f'TrainingDiverged: {str(e)[:200]}'
     sync(device)
     fit = time.perf_counter() - t0
-    hist = ddpm.learn.history
-    loss = next((r['loss'] for r in hist if r['train']), float('nan'))
-    extra_info = ''
-    if kind == 'mixed': extra_info = extra[0].plan.reason + (f', {sum(extra[0].skipped)} steps skipped' if extra[0].scaler else '')
-    if kind == 'accelerate': extra_info = f'mixed_precision={extra[0].accelerator.mixed_precision}'
-    return dict(train_pass_s=timer.times[0], fit_s=fit, batches=timer.batches, train_loss=loss, note=extra_info,
-                log=log.getvalue()), ddpm
+    hist = ddpm.learn.history if ddpm is not None else []
+    note = ''
+    if kind in ('mixed', 'fp16', 'bf16'): note = extra[0].plan.reason + (f', {sum(extra[0].skipped)} steps skipped' if extra[0].scaler else '')
+    if kind == 'accelerate': note = f'mixed_precision={extra[0].accelerator.mixed_precision}'
+    return dict(epoch_s=timer.times, fit_s=fit, batches=timer.batches, note=note, error=err, log=log.getvalue(),
+                train_loss=[r['loss'] for r in hist if r['train']], eval_loss=[r['loss'] for r in hist if not r['train']]), ddpm
+
+
+def fast_fit(kind: str, data, device: torch.device, lr: float, epochs: int, bs: int, compile_mode: str, ema: float = 0.999):
+    "The recipe without the Learner: data on the device, channels_last, compiled U-Net, fused Adam; eval loss per epoch."
+    dtype = torch.bfloat16 if kind == 'fast-bf16' else torch.float16
+    torch.manual_seed(0)
+    model = init_ddpm(fashion_unet()).to(device).to(memory_format=torch.channels_last)
+    ema_model = [p.detach().clone() for p in model.parameters()]
+    net = model if compile_mode == 'none' else torch.compile(model, mode=compile_mode)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-5, fused=device.type == 'cuda')
+    x = data.train.x.to(device).contiguous(memory_format=torch.channels_last)
+    xv = data.valid.x.to(device).contiguous(memory_format=torch.channels_last)
+    per_epoch = len(x) // bs  # full batches only: one shape for the compiled graph
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch)
+    scaler = torch.amp.GradScaler(device.type) if dtype == torch.float16 and device.type == 'cuda' else None
+    ddpm = DDPM().to(device)
+    gen = torch.Generator(device).manual_seed(0)
+    def loss_of(xb, train: bool):
+        t = torch.randint(0, ddpm.n_steps, (len(xb),), device=device, generator=gen)
+        eps = torch.randn(xb.shape, device=device, generator=gen)
+        with torch.autocast(device.type, dtype=dtype):
+            pred = net(ddpm.add_noise(xb, eps, t), t).sample
+        return torch.nn.functional.mse_loss(pred.float(), eps)
+    times, eval_losses, train_losses, skipped = [], [], [], 0
+    for epoch in range(epochs):
+        sync(device); t0 = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(x), device=device, generator=gen)
+        total = torch.zeros((), device=device)
+        for i in range(per_epoch):
+            loss = loss_of(x[order[i * bs:(i + 1) * bs]], True)
+            opt.zero_grad(set_to_none=True)
+            if scaler is None:
+                loss.backward(); opt.step()
+            else:
+                scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+            sched.step()
+            d = min(ema, (1 + epoch * per_epoch + i) / (10 + epoch * per_epoch + i))
+            torch._foreach_lerp_(ema_model, [p.detach() for p in model.parameters()], 1 - d)
+            total += loss.detach()
+        sync(device); times.append(time.perf_counter() - t0)
+        train_losses.append((total / per_epoch).item())
+        model.eval()
+        with torch.no_grad():
+            ev = torch.stack([loss_of(xv[i:i + 2 * bs], False) * len(xv[i:i + 2 * bs]) for i in range(0, len(xv), 2 * bs)]).sum() / len(xv)
+        eval_losses.append(ev.item())
+        if not math.isfinite(train_losses[-1]): break
+    note = f'{dtype}, compile={compile_mode}, channels_last, fused Adam={device.type == "cuda"}, {per_epoch} full batches/epoch'
+    return dict(epoch_s=times, fit_s=sum(times), batches=per_epoch, note=note, error=None, log='',
+                train_loss=train_losses, eval_loss=eval_losses)
+
+
+def train_flops_per_image(device: torch.device, bs: int = 8) -> float | None:
+    "Forward + backward FLOPs of one training image, counted on a small batch by torch's FLOP counter."
+    try:
+        from torch.utils.flop_counter import FlopCounterMode
+        model = fashion_unet().to(device)
+        x, t = torch.randn(bs, 1, 32, 32, device=device), torch.randint(0, 1000, (bs,), device=device)
+        with FlopCounterMode(display=False) as fc:
+            model(x, t).sample.square().mean().backward()
+        return fc.get_total_flops() / bs
+    except Exception as e:
+        print(f'FLOP count failed: {type(e).__name__}: {e}')
+        return None
+
+
+def bf16_peak(name: str) -> float | None:
+    "The dense bfloat16 peak (FLOP/s) of a GPU whose name contains one of BF16_PEAK_TFLOPS' keys, else None."
+    for key in sorted(BF16_PEAK_TFLOPS, key=len, reverse=True):
+        if key in name: return BF16_PEAK_TFLOPS[key] * 1e12
+    return None
+
+
+def profile_step(dls, device: torch.device, lr: float, rows: int = 15) -> str:
+    "The top `rows` operations of one bfloat16 training step (after 3 warm-up steps), by device time."
+    from torch.profiler import ProfilerActivity, profile
+    torch.manual_seed(0)
+    model = init_ddpm(fashion_unet()).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-5)
+    ddpm = DDPM().to(device)
+    xb = dls.train.x[:dls.train.bs].to(device)
+    def step():
+        (xt, t), eps = ddpm.noisify(xb)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            loss = torch.nn.functional.mse_loss(model(xt, t).sample.float(), eps)
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+    for _ in range(3): step()
+    sync(device)
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == 'cuda' else [])
+    with profile(activities=acts) as prof:
+        step(); sync(device)
+    key = 'self_cuda_time_total' if device.type == 'cuda' else 'self_cpu_time_total'
+    return prof.key_averages().table(sort_by=key, row_limit=rows)
 
 
 def save(path, info, settings, rows):
@@ -120,7 +231,10 @@ if __name__ == '__main__':
     ap.add_argument('--bs', type=int, default=512, help='training batch size')
     ap.add_argument('--lr', type=float, default=1e-2, help='peak one-cycle learning rate')
     ap.add_argument('--subset', type=int, default=None, help='train on the first SUBSET images (default: all 60,000)')
-    ap.add_argument('--runs', default='fp32,mixed,accelerate', help='comma-separated training runs to time')
+    ap.add_argument('--runs', default='fp16,bf16,accelerate,fast-bf16', help='comma-separated training runs: ' + ', '.join(LEARNER_RUNS + FAST_RUNS))
+    ap.add_argument('--epochs', type=int, default=8, help="epochs per training run (the seed's recipe: 8)")
+    ap.add_argument('--compile-mode', default='reduce-overhead', help='torch.compile mode of the fast path (none: no compile)')
+    ap.add_argument('--profile', action='store_true', help='print the top 15 operations of one bfloat16 training step')
     ap.add_argument('--sample-steps', type=int, default=1000, help='DDPM sampling steps (1000: the full schedule)')
     ap.add_argument('--sample-n', type=int, default=256, help='images sampled with DDPM.sample')
     ap.add_argument('--dpm-steps', type=int, default=20, help='DPM-Solver++ steps')
@@ -149,8 +263,8 @@ if __name__ == '__main__':
               f'cudnn.benchmark {info["cudnn_benchmark"]}')
     print(f'machine: {info["cpu"]}, {info["cores"]} cores, {info["torch_threads"]} torch threads; python {info["python"]}, '
           f'torch {info["torch"]}, diffusers {info["diffusers"]}, slowai {info["slowai"]}')
-    settings = dict(bs=a.bs, lr=a.lr, subset=a.subset, runs=a.runs, sample_steps=a.sample_steps, sample_n=a.sample_n,
-                    dpm_steps=a.dpm_steps, dpm_n=dpm_n)
+    settings = dict(bs=a.bs, lr=a.lr, epochs=a.epochs, subset=a.subset, runs=a.runs, compile_mode=a.compile_mode,
+                    sample_steps=a.sample_steps, sample_n=a.sample_n, dpm_steps=a.dpm_steps, dpm_n=dpm_n)
     print('settings: ' + ', '.join(f'{k}={v}' for k, v in settings.items()))
     if AccelerateCB is None: print(f'slowai.accel not importable ({ACCEL_ERR}): skipping the accelerate run')
     if samplers is None: print(f'slowai.samplers not importable ({SAMPLERS_ERR}): skipping DPM-Solver++')
@@ -161,26 +275,44 @@ if __name__ == '__main__':
     warm = DataLoaders(BatchLoader(full.train.x[:2 * a.bs], full.train.y[:2 * a.bs], a.bs, shuffle=True, seed=0),
                        BatchLoader(full.valid.x[:a.bs], full.valid.y[:a.bs], a.bs))
 
+    flops = train_flops_per_image(device)
+    peak = bf16_peak(info.get('gpu', '')) if device.type == 'cuda' else None
+    info.update(train_flops_per_image=flops, bf16_peak_flops=peak)
+    if flops: print(f'one training image: {flops / 1e9:.2f} GFLOP forward + backward; an epoch of {len(full.train.x):,}: '
+                    f'{flops * len(full.train.x) / 1e12:.1f} TFLOP' + (f'; bf16 peak {peak / 1e12:.0f} TFLOP/s' if peak else ''))
     rows, model_for_sampling = [], None
     for kind in [k.strip() for k in a.runs.split(',') if k.strip()]:
-        if kind not in ('fp32', 'mixed', 'accelerate'): sys.exit(f'--runs: unknown run {kind!r}')
+        if kind not in LEARNER_RUNS + FAST_RUNS: sys.exit(f'--runs: unknown run {kind!r}; expected some of {", ".join(LEARNER_RUNS + FAST_RUNS)}')
         if kind == 'accelerate' and AccelerateCB is None: continue
-        row = dict(what=f'train 1 epoch, {kind}')
+        row = dict(what=f'train {a.epochs} epochs, {kind}')
         if device.type == 'cuda': torch.cuda.reset_peak_memory_stats(device)
         try:
-            fit_once(kind, warm, device, a.lr)
-            res, ddpm = fit_once(kind, full, device, a.lr)
+            if kind in FAST_RUNS: res = fast_fit(kind, full, device, a.lr, a.epochs, a.bs, a.compile_mode)
+            else:
+                fit_once(kind, warm, device, a.lr)  # warm-up: kernel selection, allocator
+                res, ddpm = fit_once(kind, full, device, a.lr, a.epochs)
+                if model_for_sampling is None and ddpm is not None: model_for_sampling = ddpm.model
             n = len(full.train.x)
-            row.update(seconds=res['train_pass_s'], images=n, images_per_s=n / res['train_pass_s'],
-                       fit_seconds=res['fit_s'], train_loss=res['train_loss'], note=res['note'])
-            if model_for_sampling is None: model_for_sampling = ddpm.model
+            steady = res['epoch_s'][1:] or res['epoch_s']  # the fast path's first epoch includes compilation
+            sec = sorted(steady)[len(steady) // 2] if steady else float('nan')
+            row.update(seconds=sec, images=n, images_per_s=n / sec, epoch_s=res['epoch_s'], fit_seconds=res['fit_s'],
+                       train_loss=res['train_loss'], eval_loss=res['eval_loss'], note=res['note'], error=res['error'])
+            if flops and peak: row['bf16_peak_share'] = flops * n / sec / peak
         except Exception as e:
             row.update(error=f'{type(e).__name__}: {e}')
             traceback.print_exc()
         if device.type == 'cuda': row['max_memory_gib'] = torch.cuda.max_memory_allocated(device) / 2**30
         rows.append(row)
         save(a.json, info, settings, rows)
-        print(f'  {row}', flush=True)
+        print(f'  {kind}: eval loss per epoch {[round(l, 4) for l in row.get("eval_loss", [])]}, seconds per epoch '
+              f'{[round(t, 1) for t in row.get("epoch_s", [])]}' + (f', ERROR {row["error"]}' if row.get('error') else ''), flush=True)
+
+    if a.profile:
+        table = profile_step(full, device, a.lr)
+        info['profile_top15'] = table
+        save(a.json, info, settings, rows)
+        print(f'one bfloat16 training step, top 15 operations by {"CUDA" if device.type == "cuda" else "CPU"} time:')
+        print(table)
 
     model = model_for_sampling if model_for_sampling is not None else fashion_unet().to(device)
     model.to(device)
@@ -210,13 +342,15 @@ if __name__ == '__main__':
         print(f'  {row}', flush=True)
 
     print()
-    print(f'{"what":<44}{"seconds":>9}{"images/s":>10}{"ms/step":>9}  notes')
+    print(f'{"what":<44}{"seconds":>9}{"images/s":>10}{"ms/step":>9}  notes  (training rows: median seconds per epoch)')
     for r in rows:
-        if 'error' in r:
+        if r.get('error') and 'seconds' not in r:
             print(f'{r["what"]:<44}{"failed":>9}{"":>10}{"":>9}  {r["error"]}')
             continue
         notes = []
-        if 'fit_seconds' in r: notes.append(f'fit incl. validation {r["fit_seconds"]:.1f}s, loss {r["train_loss"]:.4f}')
+        if r.get('eval_loss'): notes.append(f'eval loss {r["eval_loss"][-1]:.4f} after {len(r["eval_loss"])} epochs (target <= 0.017)')
+        if r.get('error'): notes.append(r['error'])
+        if 'bf16_peak_share' in r: notes.append(f'{r["bf16_peak_share"]:.2%} of bf16 peak')
         if r.get('note'): notes.append(r['note'])
         if 'seconds_1000_steps' in r and a.sample_steps != 1000: notes.append(f'1000 steps ~ {r["seconds_1000_steps"]:.1f}s')
         if 'max_memory_gib' in r: notes.append(f'max GPU memory {r["max_memory_gib"]:.2f} GiB')
