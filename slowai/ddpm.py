@@ -137,13 +137,17 @@ def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x
 # %% ../nbs/01_ddpm.ipynb #d27aa149
 def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at each of the four resolutions
                  norm_groups: int = 8,  # GroupNorm groups; must divide every entry of `channels`
+                 num_classes: int | None = None,  # labels for a class-conditional model; None: unconditional
                 ) -> UNet2DModel:
-    "A small diffusers U-Net for 1×32×32 noise prediction."
+    "A small diffusers U-Net for 1×32×32 noise prediction; with `num_classes`, also given a label (`num_classes` means none)."
+    if num_classes is not None and not (isinstance(num_classes, int) and num_classes > 0):
+        raise ValueError(f'num_classes={num_classes!r}: expected a positive integer, or None for an unconditional model')
     bad = [c for c in channels if c % norm_groups]
     if bad: raise ValueError(f'norm_groups={norm_groups} does not divide channels {bad}; pick a divisor of all of {list(channels)}')
     n = len(channels)
     return UNet2DModel(sample_size=32, in_channels=1, out_channels=1, block_out_channels=tuple(channels),
                        norm_num_groups=norm_groups,
+                       num_class_embeds=None if num_classes is None else num_classes + 1,  # the extra row: "no label"
                        down_block_types=('DownBlock2D',) + ('AttnDownBlock2D',) * (n - 1),
                        up_block_types=('AttnUpBlock2D',) * (n - 1) + ('UpBlock2D',))
 

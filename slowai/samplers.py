@@ -20,6 +20,7 @@ from safetensors.torch import save_file
 from torch import nn
 from tqdm.auto import tqdm
 
+from .conditional import guided
 from .ddpm import DDPM
 
 # %% auto #0
@@ -75,6 +76,8 @@ def ancestral(ddpm: DDPM, model: nn.Module,
               generator: torch.Generator | None = None,  # must live on the model's device
               device: torch.device | str | None = None,  # default: the model's device
               progress: bool = True,
+              labels=None,  # a class-conditional model's labels: one for all images, or one per image (see `guided`)
+              guidance: float = 1.,  # classifier-free guidance w for `labels`
              ) -> torch.Tensor:
     "DDPM ancestral sampling along `timesteps` down to x_0, optionally reusing noise predictions between `calls`."
     ts = list(timesteps)
@@ -83,6 +86,7 @@ def ancestral(ddpm: DDPM, model: nn.Module,
     if coefs not in ('jump', 'single'): raise ValueError(f"coefs={coefs!r}: expected 'jump' or 'single'")
     calls = None if calls is None else set(calls)
     device = _device(ddpm, model, device)
+    model = guided(model, labels, guidance, sz[0] if x is None else len(x))
     with _sampling(model):
         if x is None: x = torch.randn(sz, device=device, generator=generator)
         t_batch = torch.empty(len(x), dtype=torch.long, device=device)
@@ -180,10 +184,13 @@ def to_dpm_solver(ddpm: DDPM,
 
 def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (16, 1, 32, 32),
                      generator: torch.Generator | None = None, device=None, progress: bool = True,
+                     labels=None,  # a class-conditional model's labels: one for all images, or one per image
+                     guidance: float = 1.,  # classifier-free guidance w for `labels`
                      **step_kwargs,  # e.g. `eta=` for DDIM
                     ) -> torch.Tensor:
     "Sample with a diffusers scheduler and an epsilon-predicting `model`, one model call per timestep."
     device = torch.device(device) if device is not None else next(model.parameters()).device
+    model = guided(model, labels, guidance, sz[0])
     sched.set_timesteps(steps, device=device)
     with _sampling(model):
         x = torch.randn(sz, device=device, generator=generator) * sched.init_noise_sigma
@@ -202,16 +209,20 @@ def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained w
            eta: float = 0.,  # DDIM's noise: 0 deterministic, 1 like DDPM
            generator: torch.Generator | None = None, device=None, progress: bool = True,
            clip: bool = True,  # ddim and dpm++: clamp the predicted clean image to [-0.5, 0.5]
+           labels=None,  # for a class-conditional model: a class (index or name) for all images, or one per image
+           guidance: float = 1.,  # classifier-free guidance w: 0 ignores the labels, 1 conditional, above 1 stronger
           ) -> torch.Tensor:
     "Generate `sz` images with `steps` model calls; every sampler visits the same trailing timesteps."
     if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}")
     steps = ddpm.n_steps if steps is None else steps
     ts = trailing_steps(ddpm.n_steps, steps)
+    model = guided(model, labels, guidance, sz[0])  # the samplers below see an unconditional model
     if sampler == 'ddpm':
         if steps == ddpm.n_steps: return ddpm.sample(model, sz, device=device, generator=generator, progress=progress)
         return ancestral(ddpm, model, ts, sz, coefs='jump', generator=generator, device=device, progress=progress)
-    if sampler == 'ddim':
-        return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, generator, device, progress, eta=eta)
+    if sampler == 'ddim':  # with labels, the step's noise is the one the clamped x0 implies (see the conditional notebook)
+        return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, generator, device, progress, eta=eta,
+                                use_clipped_model_output=clip and labels is not None)
     return scheduler_sample(to_dpm_solver(ddpm, clip), model, steps, sz, generator, device, progress)
 
 
@@ -224,10 +235,13 @@ class CountCalls(nn.Module):
         super().__init__()
         self.model, self.autocast, self.n = model, autocast, 0
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor):
+    @property
+    def config(self): return self.model.config  # so that a wrapped conditional U-Net is still seen as one
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, *labels):  # labels: a conditional U-Net's class labels
         self.n += 1
         with torch.autocast(x.device.type, self.autocast or torch.float32, enabled=self.autocast is not None):
-            out = self.model(x, t).sample
+            out = self.model(x, t, *labels).sample
         return SimpleNamespace(sample=out.float())  # the samplers' own arithmetic stays in float32
 
 def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samples of shape `sz`

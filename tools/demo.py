@@ -1,6 +1,7 @@
 """The main job, in three acts, each with the command a user would type:
 
-1. 64 samples from the model that ships with slowai (`slowai_sample --pretrained`), with the default sampler;
+1. 64 samples from the model that ships with slowai (`slowai_sample --pretrained`), with the default sampler,
+   and 80 from the shipped class-conditional model, eight of each class (`slowai_sample --pretrained --label all`);
 2. FID, KID, precision and recall of 1,000 such samples against the test set (`slowai_eval --pretrained`);
 3. a short training run from scratch on the CPU (`slowai_train`), to show the loop a real run goes through.
 
@@ -29,6 +30,7 @@ def run(*args: str):
 
 t0 = time.perf_counter()
 run('slowai_sample', '--pretrained', '--n', '64', '--out', str(out/'pretrained.png'))
+run('slowai_sample', '--pretrained', '--label', 'all', '--n', '80', '--out', str(out/'classes.png'))
 run('slowai_eval', '--pretrained', '--n', '1000', '--out', str(out/'pretrained-eval.json'))
 res = json.loads((out/'pretrained-eval.json').read_text())
 t_pre = time.perf_counter() - t0
@@ -43,7 +45,8 @@ print(f'''
    1,000 real training images, scored the same way (the best a model can do at this n):
    FID {floor["fid"]:.2f}   KID x1000 {1e3 * floor["kid"]:.2f} +- {1e3 * floor["kid_std"]:.2f}   precision {floor["precision"]:.3f}   recall {floor["recall"]:.3f}   static {floor["static"]:.1%}
    (all on the shipped classifier's features: see the evaluation notebook)
-   look at {out/"pretrained.png"}
+   look at {out/"pretrained.png"}, and at {out/"classes.png"}: one row per class, drawn on request
+   (slowai_sample --pretrained --label sneaker --n 16 draws sneakers; see the conditional DDPM notebook)
 
 == the short run in {out/"train"}: two epochs over 4,096 images on this CPU
    look at {out/"train"/"losses.png"} (the loss of every batch) and {out/"train"/"samples.png"}.

@@ -25,8 +25,13 @@ from slowai.samplers import sample
 ddpm, model = load_pretrained('cpu')
 x = sample(ddpm, model, (4, 1, 32, 32), 'ddim', steps=5, eta=1., progress=False)
 assert tuple(x.shape) == (4, 1, 32, 32) and x.isfinite().all()
+ddpm, model = load_pretrained('cpu', conditional=True)
+x = sample(ddpm, model, (4, 1, 32, 32), 'ddim', steps=5, eta=1., labels='sneaker', guidance=3., progress=False)
+assert tuple(x.shape) == (4, 1, 32, 32) and x.isfinite().all()
 print('wheel OK:', slowai.__version__, slowai.__file__, tuple(xb.shape))
 PY
 "$py" -m zipfile -l "$work"/dist/*.whl | grep -E 'models/.*(safetensors|json)'
 "$work/venv/bin/slowai_sample" --pretrained --n 8 --steps 5 --out "$work/grid.png"
 test -s "$work/grid.png"
+"$work/venv/bin/slowai_sample" --pretrained --label sneaker --n 4 --steps 5 --out "$work/sneakers.png"
+test -s "$work/sneakers.png"
