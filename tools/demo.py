@@ -7,7 +7,7 @@
 
     python tools/demo.py [extra slowai_train options]
 
-Everything lands in runs/demo-DATE-TIME/. About 5 minutes on two CPU cores.
+Everything lands in runs/demo-DATE-TIME/. About 6.5 minutes on two CPU cores.
 """
 import json
 import subprocess
