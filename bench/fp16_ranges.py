@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 from torch import nn
 
 from slowai.ddpm import DDPM, fashion_unet
@@ -35,12 +36,13 @@ LEAVES = (nn.Conv2d, nn.Linear, nn.GroupNorm, nn.SiLU)
 class Ranges(Callback):
     "Per optimiser step, the largest |output| and |output gradient| of each leaf module and attention score."
     order = 100
-    def __init__(self, model: nn.Module, steps: int):
-        self.steps, self.n, self.rows, self.handles = steps, 0, [], []
-        self.cur = {}
+    def __init__(self, model: nn.Module, steps: int, save_at=(), out: Path | None = None, light: bool = False):
+        self.steps, self.n, self.rows, self.handles, self.light = steps, 0, [], [], light
+        self.model, self.save_at, self.out = model, set(save_at), out
+        self.cur, self.lazy, self.bar = {}, {}, tqdm(total=steps, desc='optimiser steps', unit='step')
         for name, m in model.named_modules():
             if isinstance(m, LEAVES): self.handles.append(m.register_forward_hook(partial(self.fwd, name)))
-            if type(m).__name__ == 'Attention':
+            if type(m).__name__ == 'Attention' and not light:
                 self.handles.append(m.to_q.register_forward_hook(partial(self.keep, name, 'q')))
                 self.handles.append(m.to_k.register_forward_hook(partial(self.keep, name, 'k')))
                 self.handles.append(m.register_forward_hook(partial(self.scores, name, m)))
@@ -51,16 +53,20 @@ class Ranges(Callback):
 
     def fwd(self, name, mod, inp, out):
         if not isinstance(out, torch.Tensor): return
+        if self.light:  # keep the maxima as tensors; one conversion per step in after_step
+            v = out.detach().abs().amax().float()
+            self.lazy[name] = v if name not in self.lazy else torch.maximum(self.lazy[name], v)
+            return
         self._put(name, 'act', out.detach().abs().max().float().item())
-        if out.requires_grad: out.register_hook(partial(self.grad, name))
+        if out.requires_grad and not self.light: out.register_hook(partial(self.grad, name))
 
     def grad(self, name, g):
         g = g.detach().abs().float()
         self._put(name, 'grad', g.max().item())
-        nz = g[g > 0]
-        if nz.numel():
+        nz = torch.where(g > 0, g, math.inf).min().item()
+        if nz < math.inf:
             rec = self.cur.setdefault(name, {})
-            rec['grad_min'] = min(rec.get('grad_min', math.inf), nz.min().item())
+            rec['grad_min'] = min(rec.get('grad_min', math.inf), nz)
 
     def keep(self, name, which, mod, inp, out): self.cur.setdefault(name + '.scores', {})['_' + which] = out.detach()
 
@@ -75,13 +81,21 @@ class Ranges(Callback):
         self._put(name + '.scores', 'act', s.abs().max().item())
 
     def after_step(self, learn):
+        if self.lazy:
+            for k, v in zip(self.lazy, torch.stack(list(self.lazy.values())).tolist()): self._put(k, 'act', v)
+            self.lazy = {}
         self.rows.append(dict(step=self.n, loss=learn.loss.item(), lr=learn.opt.param_groups[0]['lr'],
                               modules={k: {f: v for f, v in r.items() if not f.startswith('_')} for k, r in self.cur.items()}))
         self.cur, self.n = {}, self.n + 1
+        if self.n in self.save_at:  # the weights after this many optimiser steps, for the float16 forward check
+            torch.save({k: v.detach().clone() for k, v in self.model.state_dict().items()}, self.out/f'state-{self.n}.pt')
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f'{self.rows[-1]["loss"]:.4f}', lr=f'{self.rows[-1]["lr"]:.2e}')
         if self.n >= self.steps: raise CancelFitException()
 
     def after_fit(self, learn):
         for h in self.handles: h.remove()
+        self.bar.close()
 
 
 def summary(rows: list[dict]) -> dict:
@@ -100,6 +114,37 @@ def summary(rows: list[dict]) -> dict:
     return out
 
 
+def check(args):
+    "One float16-autocast forward and backward pass at each saved state: where does the first non-finite value appear?"
+    states = sorted(args.out.glob('state-*.pt'), key=lambda p: int(p.stem.split('-')[1]))
+    if not states: raise SystemExit(f'no {args.out}/state-N.pt: run with --save-at first')
+    torch.manual_seed(args.seed)
+    xb, _ = next(iter(get_dls(args.check_bs, subset=args.check_bs, seed=args.seed).train))
+    (xt, t), eps = DDPM().noisify(xb, generator=torch.Generator().manual_seed(args.seed))
+    res = {}
+    for p in states:
+        model = fashion_unet()
+        model.load_state_dict(torch.load(p))
+        order, acts = [], {}
+        def fwd(name, mod, inp, out):
+            if isinstance(out, torch.Tensor):
+                order.append(name); acts[name] = (out.detach().abs().float().max().item(), str(out.dtype))
+        hs = [m.register_forward_hook(partial(fwd, n)) for n, m in model.named_modules() if isinstance(m, LEAVES)]
+        with torch.autocast('cpu', dtype=torch.float16):
+            pred = model(xt, t).sample
+            loss = F.mse_loss(pred.float(), eps)
+        loss.backward()
+        for h in hs: h.remove()
+        first = next((n for n in order if not math.isfinite(acts[n][0])), None)
+        big = sorted(acts.items(), key=lambda kv: -kv[1][0])[:5]
+        gmax = max(q.grad.abs().max().item() for q in model.parameters() if q.grad is not None)
+        step = int(p.stem.split('-')[1])
+        res[step] = dict(loss=loss.item(), first_nonfinite=first, largest=big, max_param_grad=gmax)
+        print(f'step {step:>4}: loss {loss.item():.4g}; first non-finite output: {first or "none"}; largest: '
+              + ', '.join(f'{n} {v:.4g} ({d.replace("torch.", "")})' for n, (v, d) in big[:3]))
+    (args.out/'check-fp16.json').write_text(json.dumps(res, indent=1))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--steps', type=int, default=100)
@@ -110,7 +155,15 @@ def main(argv=None):
     ap.add_argument('--dtype', choices=('fp32', 'fp16', 'bf16'), default='fp32', help='fp16/bf16: CPU autocast')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', type=Path, default=Path('runs/fp16-ranges'))
+    ap.add_argument('--save-at', default='', help='comma-separated step counts after which to save the weights')
+    ap.add_argument('--check', action='store_true',
+                    help='instead of training: load every OUT/state-N.pt and run one float16-autocast forward and '
+                         'backward on --check-bs images, reporting the first module whose output is not finite')
+    ap.add_argument('--check-bs', type=int, default=64)
+    ap.add_argument('--light', action='store_true', help='activations only: no gradient hooks, no attention scores (faster)')
+    ap.add_argument('--tag', default=None, help='name of the JSON written (default: the dtype)')
     args = ap.parse_args(argv)
+    if args.check: return check(args)
     if args.steps < 1 or args.bs < 1: ap.error('--steps and --bs must be positive')
 
     torch.manual_seed(args.seed)
@@ -118,7 +171,9 @@ def main(argv=None):
     dls = get_dls(args.bs, subset=args.subset, seed=args.seed)
     total = args.epochs * len(dls.train)
     if args.steps > total: ap.error(f'--steps {args.steps} is more than the {total} steps of --epochs {args.epochs}')
-    ranges = Ranges(model, args.steps)
+    save_at = [int(x) for x in args.save_at.split(',') if x.strip()]
+    args.out.mkdir(parents=True, exist_ok=True)
+    ranges = Ranges(model, args.steps, save_at, args.out, args.light)
     cbs = [DeviceCB('cpu'), DDPM(), OneCycle(args.lr), ranges]
     if args.dtype != 'fp32':
         cbs.append(MixedPrecision(torch.float16 if args.dtype == 'fp16' else torch.bfloat16, force=True))
@@ -129,8 +184,7 @@ def main(argv=None):
         print(f'stopped at step {ranges.n}: {type(e).__name__}: {e}')
     secs = time.perf_counter() - t0
     summ = summary(ranges.rows)
-    args.out.mkdir(parents=True, exist_ok=True)
-    dest = args.out/f'{args.dtype}.json'
+    dest = args.out/f'{args.tag or args.dtype}.json'
     dest.write_text(json.dumps(dict(settings={k: str(v) for k, v in vars(args).items()}, seconds=secs,
                                     rows=ranges.rows, summary=summ), indent=1))
     losses = [r['loss'] for r in ranges.rows]

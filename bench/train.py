@@ -1,6 +1,6 @@
 """Training throughput of the DDPM U-Net: slowai's training path against a typical hand-written loop and the bare model.
 
-    python bench/train.py [--bs 128] [--batches 20] [--warmup 2] [--rounds 3] [--workers 2] [--threads N]
+    python bench/train.py [--bs 128] [--batches 20] [--warmup 2] [--rounds 3] [--workers 2] [--threads N] [--head-dims 8,32]
 
 In one process, alternating rounds of
   (a) slowai: `get_dls` + `Learner` with the callbacks `slowai.ddpm.train` uses (DeviceCB, DDPM, MetricsCB,
@@ -83,13 +83,6 @@ def run_slowai(model, dls, meter: Meter, lr: float, fused: bool = False):
               extra_cbs=[StopAfter(meter)], opt_func=opt_func)
 
 
-def set_head_dim(model, dim: int) -> int:
-    "Give every attention layer heads of `dim` channels (0: one head per layer); returns the number of layers changed."
-    layers = [m for m in model.modules() if type(m).__name__ == 'Attention']
-    for m in layers: m.heads = 1 if dim == 0 else m.to_q.out_features // dim
-    return len(layers)
-
-
 class PerItem(torch.utils.data.Dataset):
     "Decode each image on its own: PIL bicubic resize to 32x32, to a float tensor in [-0.5, 0.5]."
     def __init__(self, images: np.ndarray, labels: np.ndarray): self.images, self.labels = images, labels
@@ -144,8 +137,9 @@ if __name__ == '__main__':
     ap.add_argument('--gemm', type=int, default=2048, help='side of the square float32 matrices timed for the peak')
     ap.add_argument('--only', default='abc', help='which paths to run, e.g. ac')
     ap.add_argument('--fused-adam', action='store_true', help='(a) only: Adam(fused=True), a proposed change')
-    ap.add_argument('--head-dim', type=int, default=None,
-                    help='all paths: attention heads of this many channels (0: one head; the model uses 8), a proposed change')
+    ap.add_argument('--head-dims', default='8',
+                    help="comma-separated attention head sizes, e.g. 8,32: every path runs with each, alternating in "
+                         "every round (fashion_unet's head_dim; 8 is the default)")
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     if a.warmup < 1 or a.batches < 1: ap.error('--warmup and --batches must be at least 1')
@@ -155,11 +149,16 @@ if __name__ == '__main__':
           f'baseline workers={a.workers}, lr={a.lr}, GEMM {a.gemm}x{a.gemm} float32, '
           f'cuda={torch.cuda.is_available()} (this benchmark runs on the CPU)'
           + (', (a) with Adam(fused=True)' if a.fused_adam else '')
-          + (f', attention head dim {a.head_dim or "= channels (one head)"}' if a.head_dim is not None else ''))
+          + f', attention head dims {a.head_dims}')
 
-    torch.manual_seed(0)
-    base = fashion_unet()
-    if a.head_dim is not None: set_head_dim(base, a.head_dim)
+    try: dims = [int(d) for d in a.head_dims.split(',')]
+    except ValueError: ap.error(f'--head-dims {a.head_dims!r}: expected comma-separated integers such as 8,32')
+    bases = {}
+    for d in dims:
+        torch.manual_seed(0)
+        try: bases[d] = fashion_unet(head_dim=d)
+        except ValueError as e: ap.error(f'--head-dims: {e}')
+    base = bases[dims[0]]
     n_params = sum(p.numel() for p in base.parameters())
     flops = forward_flops(base)
     print(f'model: fashion_unet(), {n_params / 1e6:.2f}M parameters, forward {flops / 1e6:.1f} MFLOP per image '
@@ -180,19 +179,21 @@ if __name__ == '__main__':
     batch = (DDPM().add_noise(x0, eps, t_mem), t_mem, eps)
 
     peak0 = gemm_gflops(a.gemm, 5)
-    results = {k: [] for k in a.only}
+    keys = [(k, d) for k in a.only for d in dims]
+    results = {key: [] for key in keys}
     t_start = time.perf_counter()
     for r in range(a.rounds):
-        for k in a.only:
-            model = copy.deepcopy(base)
+        for key in keys:
+            k, d = key
+            model = copy.deepcopy(bases[d])
             check = gemm_gflops(1024, 3)
             meter = Meter(a.warmup, a.batches)
             if k == 'a': run_slowai(model, dls, meter, a.lr, a.fused_adam)
             elif k == 'b': run_baseline(model, ds, meter, a.bs, a.workers, a.lr)
             else: run_model_only(model, batch, meter, a.lr)
             ips = a.bs * a.batches / meter.wall
-            results[k].append((ips, meter.cpu / meter.wall))
-            print(f'  round {r + 1} ({k}) {NAMES[k]:<34} {ips:7.1f} images/s  {1e3 * meter.wall / a.batches:7.0f} ms/batch  '
+            results[key].append((ips, meter.cpu / meter.wall))
+            print(f'  round {r + 1} ({k}) {NAMES[k]:<34} head {d:>3} {ips:7.1f} images/s  {1e3 * meter.wall / a.batches:7.0f} ms/batch  '
                   f'cpu/wall {meter.cpu / meter.wall:.2f}  GEMM check {check:.0f} GFLOP/s', flush=True)
     t_rounds = time.perf_counter() - t_start
     peak1 = gemm_gflops(a.gemm, 5)
@@ -201,14 +202,20 @@ if __name__ == '__main__':
     med = {k: statistics.median(v[0] for v in results[k]) for k in results}
     print()
     print(f'fp32 GEMM peak ({a.gemm}x{a.gemm} torch.mm): {peak0:.1f} GFLOP/s before, {peak1:.1f} after; peak = {peak:.1f}')
-    print(f'{"path":<40}{"images/s":>10}{"min":>9}{"max":>9}{"ms/batch":>10}{"GFLOP/s":>9}{"% peak":>8}')
-    for k in results:
-        vals = [v[0] for v in results[k]]
-        rate = 3 * flops * med[k] / 1e9
-        print(f'({k}) {NAMES[k]:<36}{med[k]:>10.1f}{min(vals):>9.1f}{max(vals):>9.1f}{1e3 * a.bs / med[k]:>10.0f}'
+    print(f'{"path":<40}{"head":>5}{"images/s":>10}{"min":>9}{"max":>9}{"ms/batch":>10}{"GFLOP/s":>9}{"% peak":>8}')
+    for key in results:
+        k, d = key
+        vals = [v[0] for v in results[key]]
+        rate = 3 * flops * med[key] / 1e9
+        print(f'({k}) {NAMES[k]:<36}{d:>5}{med[key]:>10.1f}{min(vals):>9.1f}{max(vals):>9.1f}{1e3 * a.bs / med[key]:>10.0f}'
               f'{rate:>9.1f}{100 * rate / peak:>7.1f}%')
-    if 'a' in med and 'b' in med: print(f'(a)/(b) = {med["a"] / med["b"]:.2f}   (target >= 1.3)')
-    if 'a' in med and 'c' in med: print(f'(a)/(c) = {med["a"] / med["c"]:.2f}   (target >= 0.95)')
+    for d in dims:
+        at = f' at head {d}' if len(dims) > 1 else ''
+        if 'a' in a.only and 'b' in a.only: print(f'(a)/(b){at} = {med["a", d] / med["b", d]:.2f}   (target >= 1.3)')
+        if 'a' in a.only and 'c' in a.only: print(f'(a)/(c){at} = {med["a", d] / med["c", d]:.2f}   (target >= 0.95)')
+    for k in a.only:
+        for d in dims[1:]:
+            print(f'({k}) head {d} / head {dims[0]} = {med[k, d] / med[k, dims[0]]:.2f} in images/s')
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f'peak RSS: {own:.0f} MiB (this process), {kids:.0f} MiB (largest finished worker process)')

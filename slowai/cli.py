@@ -289,7 +289,7 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
               n_steps: int = 1000, clip_grad: float | None = None, n_samples: int = 16,
               resume: bool = False, progress: bool = True, extra_cbs: tuple = (), eps: float = 1e-5,
               mixed_precision: str = 'auto', accelerate: bool = False, init: bool = True,
-              conditional: bool = False, p_uncond: float = 0.1) -> Path:
+              conditional: bool = False, p_uncond: float = 0.1, head_dim: int = 32) -> Path:
     "Train a `fashion_unet` with DDPM into the run folder `out` (see `slowai_train`); returns the folder."
     out = Path(out)
     main = int(os.environ.get('RANK', '0')) == 0  # launched processes: only the first creates and checks the folder
@@ -307,9 +307,11 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
         _check_args(epochs, bs, lr, subset, seed, ema, n_steps, n_samples, device)
         _check(eps > 0, f'--eps {eps}: Adam\'s eps must be positive')
         _check(mixed_precision in PRECISIONS, f'--mixed_precision {mixed_precision}: expected one of {", ".join(PRECISIONS)}')
+        _check(isinstance(head_dim, int) and head_dim > 0 and all(c % head_dim == 0 for c in (32, 64, 128)),
+               f'--head_dim {head_dim}: expected a divisor of 32 (the narrowest attention layer), such as 8, 16 or 32')
         info = dict(epochs=epochs, bs=bs, lr=lr, seed=seed, subset=subset, ema=ema, clip_grad=clip_grad,
                     n_samples=n_samples, ddpm=DDPM(n_steps).config(), eps=eps, mixed_precision=mixed_precision,
-                    init=bool(init), epochs_done=0)
+                    init=bool(init), head_dim=head_dim, epochs_done=0)
         if conditional:
             _check(0 <= p_uncond < 1, f'--p_uncond {p_uncond}: the share of dropped labels must be from 0 up to 1 (not 1)')
             _check(not accelerate, '--conditional with --accelerate is not supported yet; train a conditional model without --accelerate')
@@ -322,7 +324,8 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
     ddpm, precision = _precision(info, device, accelerate)
     cond = info.get('conditional')  # None for an unconditional run
     if cond: ddpm = ConditionalDDPM(**info['ddpm'], **cond)
-    unet = partial(fashion_unet, num_classes=cond['num_classes'] if cond else None)
+    unet = partial(fashion_unet, num_classes=cond['num_classes'] if cond else None,
+                   head_dim=info.get('head_dim', 8))  # runs from before this setting used diffusers' 8
     model = unet()
     if info.get('init', False): init_ddpm(model)  # runs from before this setting trained without it
     dls = get_dls(info['bs'], subset=info['subset'], seed=info['seed'])
@@ -532,12 +535,13 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                  no_init: bool = False,  # keep diffusers' initialisation instead of init_ddpm (to compare; trains worse)
                  conditional: bool = False,  # train a class-conditional model (sample it with --label and --guidance)
                  p_uncond: float = 0.1,  # with --conditional: the share of images whose label is dropped in training
+                 head_dim: int = 32,  # channels per attention head, a divisor of 32 (runs made before this setting: 8)
                 ):
     "Train a DDPM on Fashion-MNIST into a run folder (model, losses.csv/png, samples.png, checkpoints)."
     _check(out is not None, '--out is required: the run folder to write')
     run = train_run(out, epochs, bs, lr, seed, subset, device, ema or None, n_steps, clip_grad, samples, resume,
                     eps=eps, mixed_precision=mixed_precision, accelerate=accelerate, init=not no_init,
-                    conditional=conditional, p_uncond=p_uncond)
+                    conditional=conditional, p_uncond=p_uncond, head_dim=head_dim)
     if int(os.environ.get('RANK', 0)) == 0:  # one message, also when several processes trained
         print(f'run saved in {run}: losses.png, samples.png, unet/ (load with slowai_sample --run {run})')
 

@@ -138,6 +138,7 @@ def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x
 def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at each of the four resolutions
                  norm_groups: int = 8,  # GroupNorm groups; must divide every entry of `channels`
                  num_classes: int | None = None,  # labels for a class-conditional model; None: unconditional
+                 head_dim: int = 8,  # channels per attention head (diffusers' default, 8); must divide the attention channels
                 ) -> UNet2DModel:
     "A small diffusers U-Net for 1×32×32 noise prediction; with `num_classes`, also given a label (`num_classes` means none)."
     if num_classes is not None and not (isinstance(num_classes, int) and num_classes > 0):
@@ -145,8 +146,10 @@ def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at eac
     bad = [c for c in channels if c % norm_groups]
     if bad: raise ValueError(f'norm_groups={norm_groups} does not divide channels {bad}; pick a divisor of all of {list(channels)}')
     n = len(channels)
+    if not (isinstance(head_dim, int) and head_dim > 0) or any(c % head_dim for c in channels[1:]):
+        raise ValueError(f'head_dim={head_dim!r}: expected a positive integer that divides the attention channels {list(channels[1:])}')
     return UNet2DModel(sample_size=32, in_channels=1, out_channels=1, block_out_channels=tuple(channels),
-                       norm_num_groups=norm_groups,
+                       norm_num_groups=norm_groups, attention_head_dim=head_dim,
                        num_class_embeds=None if num_classes is None else num_classes + 1,  # the extra row: "no label"
                        down_block_types=('DownBlock2D',) + ('AttnDownBlock2D',) * (n - 1),
                        up_block_types=('AttnUpBlock2D',) * (n - 1) + ('UpBlock2D',))
@@ -194,12 +197,13 @@ def train(model: nn.Module,  # the noise predictor, e.g. `fashion_unet()`
           ema: float | None = 0.999,  # EMA decay; None for no EMA
           clip_grad: float | None = None,  # clip the gradient norm to this; None for no clipping
           progress: bool = True,  # show progress bars
+          collapse: float | None = 0.9,  # stop a run whose loss climbs back up (see `DivergenceCB`); None: let it run
          ) -> DDPM:
     "Train `model` to predict noise (Algorithm 1); returns the `DDPM` with `.learn` and `.model` (EMA weights if any)."
     if seed is not None: torch.manual_seed(seed)
     ddpm = DDPM() if ddpm is None else ddpm
     dls = get_dls(bs, subset=subset, seed=seed) if dls is None else dls
-    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(lr), DivergenceCB()]
+    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(lr), DivergenceCB(collapse=collapse)]
     if progress: cbs.append(ProgressCB())
     if ema is not None: cbs.append(ema_cb := EMA(ema))
     if clip_grad is not None: cbs.append(ClipGrad(clip_grad))

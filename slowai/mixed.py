@@ -20,9 +20,9 @@ from .ddpm import DDPM
 from .prelude import Callback, default_device
 
 # %% auto #0
-__all__ = ['PRETRAINED_DIR', 'CONDITIONAL_DIR', 'SCHEDULE_FILE', 'cpu_has_native_bf16', 'AmpPlan', 'amp_plan', 'warn_once',
-           'report_once', 'MixedPrecision', 'save_half', 'save_pretrained_ddpm', 'load_pretrained_ddpm',
-           'load_pretrained']
+__all__ = ['FP16_MAX', 'PRETRAINED_DIR', 'CONDITIONAL_DIR', 'SCHEDULE_FILE', 'cpu_has_native_bf16', 'AmpPlan', 'amp_plan',
+           'warn_once', 'report_once', 'MixedPrecision', 'ActivationRanges', 'save_half', 'save_pretrained_ddpm',
+           'load_pretrained_ddpm', 'load_pretrained']
 
 # %% ../nbs/03_mixed_precision.ipynb #23c7c943
 _BF16_FLAGS = {'avx512_bf16', 'amx_bf16', 'bf16'}  # x86 AVX-512 BF16, x86 AMX, Arm's BF16 extension
@@ -140,6 +140,60 @@ class MixedPrecision(Callback):
         learn.skipped_steps = sum(self.skipped)
         if n: self.report(f'epoch {learn.epoch}: the gradient scaler skipped {n} of {learn.iter + 1} steps '
                           f'(float16 overflow; loss scale now {self.scaler.get_scale():g})')
+
+# %% ../nbs/03_mixed_precision.ipynb #cf9f58c2
+FP16_MAX = 65504.0  # float16's largest finite value
+
+class ActivationRanges(Callback):
+    "Per training step, the largest |output| of every convolution, linear layer and GroupNorm (float16 overflow hunting)."
+    order = 60  # after the loss, the backward pass and the step
+    def __init__(self, types: tuple = (nn.Conv2d, nn.Linear, nn.GroupNorm),  # the module types watched
+                 every: int = 1,  # record every `every`-th training step
+                ):
+        self.types, self.every, self.rows, self.handles = types, every, [], []
+
+    def before_fit(self, learn):
+        self.rows, self.cur, self.n = [], {}, 0
+        self.handles = [m.register_forward_hook(self._hook(name)) for name, m in learn.model.named_modules()
+                        if isinstance(m, self.types)]
+
+    def _hook(self, name):
+        def hook(mod, inp, out):
+            if self.recording and isinstance(out, torch.Tensor):
+                v = out.detach().abs().amax().float()
+                self.cur[name] = v if name not in self.cur else torch.maximum(self.cur[name], v)
+        return hook
+
+    @property
+    def recording(self) -> bool: return getattr(self, 'training', False) and self.n % self.every == 0
+
+    def before_batch(self, learn): self.training, self.cur = learn.training, {}
+
+    def after_batch(self, learn):
+        if not learn.training: return
+        if self.recording and self.cur:
+            vals = torch.stack(list(self.cur.values())).tolist()  # one sync per recorded step
+            self.rows.append(dict(step=self.n, loss=learn.loss.item(), lr=learn.opt.param_groups[0]['lr'],
+                                  act=dict(zip(self.cur, vals))))
+        self.n += 1
+
+    def after_fit(self, learn):
+        for h in self.handles: h.remove()
+        self.handles = []
+
+    def peak(self) -> dict[str, float]:
+        "The largest |output| of each module over all recorded steps, largest first."
+        out = {}
+        for r in self.rows:
+            for k, v in r['act'].items(): out[k] = max(out.get(k, 0.0), v)
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    def first_over(self, limit: float = FP16_MAX) -> tuple[int, str, float] | None:
+        "The first recorded step at which a module's output passed `limit`: `(step, module, value)`, or None."
+        for r in self.rows:
+            over = [(v, k) for k, v in r['act'].items() if v > limit]
+            if over: v, k = max(over); return r['step'], k, v
+        return None
 
 # %% ../nbs/03_mixed_precision.ipynb #bc475cd7
 def save_half(model: nn.Module,  # a diffusers model (anything with `save_pretrained`)

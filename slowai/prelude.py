@@ -558,20 +558,29 @@ class OneCycle(BatchSchedCB):
 
 # %% ../nbs/00_prelude.ipynb #5416d038
 class TrainingDiverged(Exception):
-    "The loss or the gradient norm became NaN or infinite."
+    "The loss or the gradient norm became NaN or infinite, or the loss climbed back to where training started."
 
 class DivergenceCB(Callback):
-    "Raise `TrainingDiverged` when the loss or the gradient norm stops being finite."
+    "Raise `TrainingDiverged` when the loss or the gradient norm stops being finite, or the training loss collapses back up."
     order = 35  # after the metrics (10), before anything that saves the model (40)
-    def __init__(self, check_every: int = 10):  # batches between looks at the device-side flag
-        self.check_every = check_every
+    def __init__(self, check_every: int = 10,  # batches between looks at the device-side flag
+                 collapse: float | None = 0.9,  # a window's mean loss back at this share of the first window's, after it halved; None: off
+                ):
+        self.check_every, self.collapse = check_every, collapse
+
+    def before_fit(self, learn): self.first, self.low, self.win, self.count = None, None, None, 0
 
     def before_epoch(self, learn): self.bad, self.since = None, 0
 
     def _flag(self, ok: torch.Tensor):
         self.bad = ~ok if self.bad is None else self.bad | ~ok
 
-    def after_loss(self, learn): self._flag(torch.isfinite(learn.loss.detach()))
+    def after_loss(self, learn):
+        loss = learn.loss.detach()
+        self._flag(torch.isfinite(loss))
+        if learn.training and self.collapse is not None:  # the window's loss sum stays on the device
+            self.win = loss.float() if self.win is None else self.win + loss.float()
+            self.count += 1
 
     def after_backward(self, learn):
         if getattr(learn, 'scaler', None) is not None: return
@@ -584,15 +593,35 @@ class DivergenceCB(Callback):
     def after_epoch(self, learn): self._check(learn, (learn.iter // self.check_every) * self.check_every)
 
     def _check(self, learn, first: int):
-        if self.bad is None or not bool(self.bad): return
         lr = learn.opt.param_groups[0]['lr']
+        if self.bad is None or not bool(self.bad):
+            if learn.training and self.count: self._check_collapse(learn, first, lr)
+            return
         raise TrainingDiverged(
             f'training diverged in epoch {learn.epoch} ({"training" if learn.training else "validation"} batches '
             f'{max(first, 0)}-{learn.iter}): the loss or gradient norm is NaN or infinite at learning rate {lr:.3g}. '
             'Nothing from this epoch was saved. Try a lower learning rate, or a larger Adam eps (e.g. eps=1e-5).'
-            + (' Under float16 autocast the forward pass itself can overflow: bfloat16 has float32\'s range '
-               '(MixedPrecision(torch.bfloat16), slowai_train --mixed_precision bf16).'
+            + (' Under float16 autocast the forward pass itself can overflow (an activation above 65,504). '
+               'bfloat16 has float32\'s range (MixedPrecision(torch.bfloat16), slowai_train --mixed_precision bf16), '
+               'but activations that grow without bound make float32 and bfloat16 runs collapse as well (the mixed '
+               'precision notebook measures one): lower the learning rate or lengthen its warm-up first.'
                if getattr(learn, 'scaler', None) is not None else ''))
+
+    def _check_collapse(self, learn, first: int, lr: float):
+        mean, self.win, self.count = self.win / self.count, None, 0
+        if torch.distributed.is_available() and torch.distributed.is_initialized():  # all processes decide on one mean
+            torch.distributed.all_reduce(mean)
+            mean = mean / torch.distributed.get_world_size()
+        mean = mean.item()
+        if self.first is None: self.first = mean; return
+        if mean < self.first / 2: self.low = mean if self.low is None else min(self.low, mean)
+        if self.low is not None and mean >= self.collapse * self.first:
+            raise TrainingDiverged(
+                f'training collapsed in epoch {learn.epoch} (batches {max(first, 0)}-{learn.iter}): the mean loss '
+                f'climbed back to {mean:.3g} after falling from {self.first:.3g} to {self.low:.3g}, at learning rate '
+                f'{lr:.3g}. The network stopped learning (a DDPM loss near 1 means predicting no noise at all). '
+                'Nothing from this epoch was saved. Lower the peak learning rate, or lengthen its warm-up '
+                '(more epochs, or a larger pct_start for OneCycle).')
 
 # %% ../nbs/00_prelude.ipynb #10f1a986
 def conv_block(ni: int, nf: int, stride: int = 2) -> nn.Sequential:
