@@ -21,7 +21,7 @@ from .ddpm import DDPM, EMA, fashion_unet, train
 from .init import init_ddpm
 
 # %% auto #0
-__all__ = ['AccelerateCB', 'shard_loaders', 'ShardedDDPM', 'train_accelerate', 'accel_main']
+__all__ = ['AccelerateCB', 'shard_loaders', 'ShardedDDPM', 'BatchLosses', 'train_accelerate', 'accel_main']
 
 # %% ../nbs/04_accelerate.ipynb #40c22696
 def _silent(*args, **kwargs): pass
@@ -133,7 +133,15 @@ class ShardedDDPM(DDPM):
         learn.batch = ((self.add_noise(x0, eps, t), t), eps)
 
 # %% ../nbs/04_accelerate.ipynb #29a0004e
-def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `process-<rank>.json`
+class BatchLosses(Callback):
+    "The loss of every training batch of this process, kept on the device until `values()` (no sync per batch)."
+    order = MetricsCB.order
+    def before_fit(self, learn): self.losses = []
+    def after_loss(self, learn):
+        if learn.training: self.losses.append(learn.loss.detach().float())
+    def values(self) -> list[float]: return torch.stack(self.losses).tolist() if self.losses else []
+
+def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `process-<rank>.json` (with its batch losses)
                      n_epochs: int = 1,
                      bs: int = 128,  # global batch size, split between the processes
                      subset: int | None = None,  # train on the first `subset` images only
@@ -149,15 +157,16 @@ def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `p
     out = Path(out)
     acb = AccelerateCB(mixed_precision, cpu)
     acc = acb.accelerator
+    rec = BatchLosses()
     torch.manual_seed(seed)
     model = init_ddpm(fashion_unet())
-    ddpm = train(model, lr=lr, n_epochs=n_epochs, bs=bs, subset=subset, seed=seed, ema=ema, extra_cbs=[acb],
+    ddpm = train(model, lr=lr, n_epochs=n_epochs, bs=bs, subset=subset, seed=seed, ema=ema, extra_cbs=[acb, rec],
                  opt_func=partial(torch.optim.Adam, eps=1e-5),
                  ddpm=ShardedDDPM(n_steps, seed=seed), device=acc.device, progress=progress and acb.is_main)
     out.mkdir(parents=True, exist_ok=True)
     (out/f'process-{acc.process_index}.json').write_text(json.dumps(dict(
         rank=acc.process_index, world_size=acc.num_processes, pid=os.getpid(), device=str(acc.device),
-        threads=torch.get_num_threads(), history=ddpm.learn.history)))
+        threads=torch.get_num_threads(), history=ddpm.learn.history, batch_losses=rec.values())))
     acc.wait_for_everyone()
     if acb.is_main:
         ddpm.model.save_pretrained(out/'unet', safe_serialization=True)
