@@ -318,10 +318,10 @@ def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: flo
             info['conditional'] = dict(num_classes=10, p_uncond=p_uncond)
     _check_args(info['epochs'], info['bs'], info['lr'], info['subset'], info['seed'], info['ema'],
                 info['ddpm']['n_steps'], info['n_samples'], device)
+    torch.manual_seed(info['seed'])
+    ddpm, precision = _precision(info, device, accelerate)  # it can still refuse the arguments: before anything is written
     out.mkdir(parents=True, exist_ok=True)
     if not resume and main: write_json(out/'slowai.json', info)
-    torch.manual_seed(info['seed'])
-    ddpm, precision = _precision(info, device, accelerate)
     cond = info.get('conditional')  # None for an unconditional run
     if cond: ddpm = ConditionalDDPM(**info['ddpm'], **cond)
     unet = partial(fashion_unet, num_classes=cond['num_classes'] if cond else None,
