@@ -21,7 +21,7 @@ from .ddpm import DDPM, EMA, fashion_unet, train
 from .init import init_ddpm
 
 # %% auto #0
-__all__ = ['AccelerateCB', 'shard_loaders', 'ShardedDDPM', 'BatchLosses', 'train_accelerate', 'accel_main']
+__all__ = ['AccelerateCB', 'shard_loaders', 'ShardedDDPM', 'train_accelerate', 'BatchLosses', 'accel_main']
 
 # %% ../nbs/04_accelerate.ipynb #40c22696
 def _silent(*args, **kwargs): pass
@@ -133,14 +133,6 @@ class ShardedDDPM(DDPM):
         learn.batch = ((self.add_noise(x0, eps, t), t), eps)
 
 # %% ../nbs/04_accelerate.ipynb #29a0004e
-class BatchLosses(Callback):
-    "The loss of every training batch of this process, kept on the device until `values()` (no sync per batch)."
-    order = MetricsCB.order
-    def before_fit(self, learn): self.losses = []
-    def after_loss(self, learn):
-        if learn.training: self.losses.append(learn.loss.detach().float())
-    def values(self) -> list[float]: return torch.stack(self.losses).tolist() if self.losses else []
-
 def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `process-<rank>.json` (with its batch losses)
                      n_epochs: int = 1,
                      bs: int = 128,  # global batch size, split between the processes
@@ -173,6 +165,15 @@ def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `p
         (out/'history.json').write_text(json.dumps(ddpm.learn.history, indent=1))
     acc.wait_for_everyone()
     return ddpm
+
+# %% ../nbs/04_accelerate.ipynb #b8d2e4f6
+class BatchLosses(Callback):
+    "The loss of every training batch of this process, kept on the device until `values()` (no sync per batch)."
+    order = MetricsCB.order
+    def before_fit(self, learn): self.losses = []
+    def after_loss(self, learn):
+        if learn.training: self.losses.append(learn.loss.detach().float())
+    def values(self) -> list[float]: return torch.stack(self.losses).tolist() if self.losses else []
 
 # %% ../nbs/04_accelerate.ipynb #9e92a8fc
 @call_parse
