@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -187,7 +188,7 @@ def train(model: nn.Module,  # the noise predictor, e.g. `fashion_unet()`
           lr: float = 4e-3,  # peak learning rate of the one-cycle schedule
           n_epochs: int = 2,
           bs: int = 128,  # batch size
-          opt_func: Callable = torch.optim.Adam,
+          opt_func: Callable | None = None,  # default: Adam with eps=1e-5 (PyTorch's 1e-8 lets runs collapse)
           extra_cbs: Sequence[Callback] = (),  # more callbacks (mixed precision, Accelerate, ...)
           ddpm: DDPM | None = None,  # the schedule; default `DDPM()`
           dls=None,  # default `get_dls(bs, subset=subset, seed=seed)`
@@ -207,6 +208,7 @@ def train(model: nn.Module,  # the noise predictor, e.g. `fashion_unet()`
     if progress: cbs.append(ProgressCB())
     if ema is not None: cbs.append(ema_cb := EMA(ema))
     if clip_grad is not None: cbs.append(ClipGrad(clip_grad))
+    opt_func = partial(torch.optim.Adam, eps=1e-5) if opt_func is None else opt_func
     learn = Learner(model, dls, F.mse_loss, lr=lr, cbs=cbs + list(extra_cbs), opt_func=opt_func)
     learn.fit(n_epochs)
     ddpm.learn, ddpm.model = learn, ema_cb.model if ema is not None else model
