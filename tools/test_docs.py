@@ -327,10 +327,9 @@ def text_table(text: str) -> str | None:
 
 # Outputs saved by result-scale runs made before MetricsCB and the notebooks wrote tables as tables. Their code now
 # writes real tables; these saved outputs stay until each notebook is run again at its result scale (a GPU for
-# mixed_precision's 8-epoch run, retraining the shipped classifier for eval). They are reported, not failed; a
-# listed cell that no longer prints a text table fails the test, so the list only shrinks.
+# mixed_precision's 8-epoch run). They are reported, not failed; a listed cell that no longer prints a text table
+# fails the test, so the list only shrinks.
 STALE_TEXT_TABLES = {
-    'eval.html': {'dc3a9def'},
     'mixed_precision.html': {'22a32030'},  # the 8-epoch GPU run: rerun it on a GPU (bash tools/gpu_results.sh OUT mixed)
 }
 KNOWN: list[str] = []  # the stale outputs seen in this run, printed at the end
