@@ -139,13 +139,12 @@ def save_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
             shutil.rmtree(old, ignore_errors=True)
         os.replace(Path(tmp)/'model_index.json', run/'model_index.json')
 
-def smooth(xs: list[float], beta: float = 0.9) -> list[float]:
-    "Exponential moving average of `xs` with bias correction, so the first values are not pulled towards 0."
-    out, avg = [], 0.
-    for i, x in enumerate(xs):
-        avg = beta * avg + (1 - beta) * x
-        out.append(avg / (1 - beta ** (i + 1)))
-    return out
+def smooth(xs: list[float], window: int = 11) -> list[float]:
+    "Centred moving average of `xs` over `window` values (fewer at the ends): unlike an exponential average it does not lag."
+    if window < 1: raise ValueError(f'window={window}: must be at least 1')
+    sums, half, n = [0.], window // 2, len(xs)
+    for x in xs: sums.append(sums[-1] + x)
+    return [(sums[min(n, i + half + 1)] - sums[max(0, i - half)]) / (min(n, i + half + 1) - max(0, i - half)) for i in range(n)]
 
 def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
                 path: Path,
@@ -156,8 +155,8 @@ def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
     if batches:
         losses = [b['loss'] for b in batches]
         ax.plot(losses, color='C0', alpha=0.25, lw=0.8, label='train, per batch')
-        window = min(50, max(1, len(losses) // 25))  # about 4 % of the run, so a short run's fall is not hidden by lag
-        ax.plot(smooth(losses, 1 - 1 / window), color='C0', label='train, smoothed')
+        window = min(101, len(losses) // 25) | 1  # an odd count, about 4 % of the run (at most 101 batches)
+        ax.plot(smooth(losses, window), color='C0', label='train, moving average')
         ends = {}  # the batch count at the end of each epoch, where its eval loss is drawn
         for i, b in enumerate(batches): ends[b['epoch']] = i + 1
         ax.set_xlabel('training batch')
