@@ -29,10 +29,10 @@ for s in $stages; do
   case $s in
     bench) stage 540 python3 bench/gpu.py --device cuda --profile --json "$out/gpu_bench.json" ;;
     mixed)
-      stage 300 python3 tools/exec_nb.py nbs/03_mixed_precision.ipynb --dest "$out/03_mixed_precision.ipynb"
+      stage 300 python3 tools/run_nbs.py nbs/03_mixed_precision.ipynb --no-kernel --dest "$out/03_mixed_precision.ipynb"
       cp slowai/models/fashion-ddpm/diffusion_pytorch_model.safetensors slowai/models/fashion-ddpm/config.json \
          slowai/models/fashion-ddpm/schedule.json "$out/" ;;
-    homework) stage 900 python3 tools/exec_nb.py nbs/05_homework.ipynb --dest "$out/05_homework.ipynb" ;;
+    homework) stage 900 python3 tools/run_nbs.py nbs/05_homework.ipynb --no-kernel --dest "$out/05_homework.ipynb" ;;
     cli)
       run=$(mktemp -d)/run2
       stage 400 bash -c "python3 -c 'from slowai.cli import train_main; train_main()' --out $run --epochs 2 --device cuda --samples 0 \
