@@ -16,7 +16,7 @@ from accelerate import Accelerator
 from fastcore.basics import patch
 from fastcore.script import call_parse
 
-from .prelude import CancelBatchException, Callback, DeviceCB, MetricsCB
+from .prelude import CancelBatchException, Callback, DeviceCB, MetricsCB, OneCycle
 from .ddpm import DDPM, EMA, fashion_unet, train
 from .init import init_ddpm
 
@@ -28,7 +28,7 @@ def _silent(*args, **kwargs): pass
 
 class AccelerateCB(Callback):
     "Train with an `accelerate.Accelerator`: prepared model and optimiser, per-process batch shares, gathered metrics."
-    order = 3  # after DeviceCB (-10) placed the model, before OneCycle (5) builds its scheduler on the optimiser
+    order = OneCycle.order - 2  # after DeviceCB placed the model, before OneCycle builds its scheduler on the optimiser
     def __init__(self, mixed_precision: str = 'no',  # 'no', 'bf16' or 'fp16' (fp16 needs a GPU)
                  cpu: bool | None = None,  # force the CPU; default: True when CUDA is unavailable
                 ):

@@ -109,7 +109,7 @@ def latest_checkpoint(run: Path, warn: Callable = print):
 
 class RestoreCB(Callback):
     "Put a checkpoint's optimiser, scheduler and random states back after the Learner made them; skip what was done."
-    order = 6  # after OneCycle (5) has made its scheduler, before ProgressCB (20) wraps the epochs
+    order = OneCycle.order + 1  # after OneCycle has made its scheduler, before ProgressCB wraps the epochs
     def __init__(self, tensors, meta): self.tensors, self.meta = tensors, meta
     def before_fit(self, learn):
         t, m = self.tensors, self.meta
@@ -190,7 +190,7 @@ def write_csv(path: Path, rows: list[dict], fields: list[str]):
 
 class RunCB(Callback):
     "After each epoch: losses (per epoch and per batch) to CSV and PNG, the pipeline, a checkpoint (the last `keep` kept) and `slowai.json`."
-    order = 40  # after MetricsCB (10) has recorded the epoch and EMA (30) is up to date
+    order = DivergenceCB.order + 5  # after a diverged epoch was refused, MetricsCB has recorded it and EMA is up to date
     def __init__(self, run: Path, ddpm: DDPM, ema: EMA | None, info: dict, keep: int = 2):
         self.run, self.ddpm, self.ema, self.info, self.keep = Path(run), ddpm, ema, info, keep
         self.stop_requested, self.interrupted_at = False, None

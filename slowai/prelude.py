@@ -512,7 +512,7 @@ from fastprogress.fastprogress import master_bar, progress_bar
 
 class ProgressCB(Callback):
     "Progress bars over epochs and batches; `plot=True` also draws the training loss live."
-    order = 20
+    order = MetricsCB.order + 10  # wraps the epochs after MetricsCB has set up its table
     def __init__(self, plot: bool = False, every: int = 10):
         self.plot, self.every = plot, every  # the comment and plot update every `every` batches
 
@@ -562,7 +562,7 @@ class TrainingDiverged(Exception):
 
 class DivergenceCB(Callback):
     "Raise `TrainingDiverged` when the loss or the gradient norm stops being finite, or the training loss collapses back up."
-    order = 35  # after the metrics (10), before anything that saves the model (40)
+    order = MetricsCB.order + 25  # after the metrics; callbacks that save the model come later (DivergenceCB.order + 5)
     def __init__(self, check_every: int = 10,  # batches between looks at the device-side flag
                  collapse: float | None = 0.9,  # a window's mean loss back at this share of the first window's, after it halved; None: off
                 ):
