@@ -21,7 +21,8 @@ from .prelude import (Callback, DeviceCB, DivergenceCB, Learner, MetricsCB, OneC
                             get_dls, default_device)
 
 # %% auto #0
-__all__ = ['linear_betas', 'schedule', 'DDPM', 'to_diffusers', 'diffusers_reference', 'fashion_unet', 'EMA', 'ClipGrad', 'train']
+__all__ = ['linear_betas', 'schedule', 'DDPM', 'scheduler_args', 'to_diffusers', 'diffusers_reference', 'fashion_unet', 'EMA',
+           'ClipGrad', 'train']
 
 # %% ../nbs/01_ddpm.ipynb #80e826fd
 def linear_betas(n_steps: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02) -> torch.Tensor:
@@ -84,11 +85,14 @@ class DDPM(TrainCB):
     def predict(self, learn): learn.preds = learn.model(*learn.batch[0]).sample
 
 # %% ../nbs/01_ddpm.ipynb #7cb93a0d
+def scheduler_args(ddpm: DDPM) -> dict:
+    "What every diffusers scheduler built from `ddpm` shares: its number of steps, its exact betas, noise prediction."
+    return dict(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(), prediction_type='epsilon')
+
 def to_diffusers(ddpm: DDPM, **kwargs) -> DDPMScheduler:
     "A diffusers `DDPMScheduler` with the same betas and variance choice as `ddpm` (no clipping of x0)."
-    return DDPMScheduler(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(),
-                         variance_type='fixed_large' if ddpm.variance == 'beta' else 'fixed_small',
-                         clip_sample=False, prediction_type='epsilon', **kwargs)
+    return DDPMScheduler(**scheduler_args(ddpm), variance_type='fixed_large' if ddpm.variance == 'beta' else 'fixed_small',
+                         clip_sample=False, **kwargs)
 
 # %% ../nbs/01_ddpm.ipynb #e3ad66b6
 @patch

@@ -21,7 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .conditional import guided
-from .ddpm import DDPM
+from .ddpm import DDPM, scheduler_args
 
 # %% auto #0
 __all__ = ['DATA_RANGE', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'sample_last_steps', 'skip_schedule',
@@ -154,9 +154,8 @@ def to_ddim(ddpm: DDPM,
             clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
            ) -> DDIMScheduler:
     "A diffusers `DDIMScheduler` with `ddpm`'s betas, trailing timesteps, ending on the clean image."
-    return DDIMScheduler(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(),
-                         clip_sample=clip, clip_sample_range=DATA_RANGE, set_alpha_to_one=True,
-                         timestep_spacing='trailing', prediction_type='epsilon')
+    return DDIMScheduler(**scheduler_args(ddpm), clip_sample=clip, clip_sample_range=DATA_RANGE, set_alpha_to_one=True,
+                         timestep_spacing='trailing')
 
 class ClippedDPMSolver(DPMSolverMultistepScheduler):
     "diffusers' DPM-Solver++ stepping from the clamped clean image and the model's own noise, like DDIM's `clip_sample`."
@@ -178,8 +177,7 @@ def to_dpm_solver(ddpm: DDPM,
                  ) -> DPMSolverMultistepScheduler:
     "A diffusers DPM-Solver++ scheduler with `ddpm`'s betas and trailing timesteps, ending on the clean image."
     cls = ClippedDPMSolver if clip else DPMSolverMultistepScheduler
-    return cls(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(),
-               algorithm_type='dpmsolver++', solver_order=order, prediction_type='epsilon',
+    return cls(**scheduler_args(ddpm), algorithm_type='dpmsolver++', solver_order=order,
                timestep_spacing='trailing', final_sigmas_type='zero', lower_order_final=True)
 
 def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (16, 1, 32, 32),
