@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from torch import nn
 
-from slowai.ddpm import DDPM, fashion_unet
+from slowai.ddpm import DDPM, NoiseSchedule, fashion_unet
 from slowai.init import init_ddpm
 from slowai.mixed import MixedPrecision
 from slowai.prelude import CancelFitException, Callback, DeviceCB, Learner, OneCycle, get_dls
@@ -120,7 +120,7 @@ def check(args):
     if not states: raise SystemExit(f'no {args.out}/state-N.pt: run with --save-at first')
     torch.manual_seed(args.seed)
     xb, _ = next(iter(get_dls(args.check_bs, subset=args.check_bs, seed=args.seed).train))
-    (xt, t), eps = DDPM().noisify(xb, generator=torch.Generator().manual_seed(args.seed))
+    (xt, t), eps = NoiseSchedule().noisify(xb, generator=torch.Generator().manual_seed(args.seed))
     res = {}
     for p in states:
         model = fashion_unet()

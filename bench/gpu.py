@@ -40,7 +40,7 @@ import torch
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the repository's slowai when it is not installed
 import diffusers
 import slowai
-from slowai.ddpm import DDPM, fashion_unet, train
+from slowai.ddpm import DDPM, NoiseSchedule, fashion_unet, train
 from slowai.init import init_ddpm
 from slowai.mixed import MixedPrecision
 from slowai.prelude import BatchLoader, Callback, DataLoaders, TrainingDiverged, get_dls
@@ -131,7 +131,7 @@ def fast_fit(kind: str, data, device: torch.device, lr: float, epochs: int, bs: 
     per_epoch = len(x) // bs  # full batches only: one shape for the compiled graph
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch)
     scaler = torch.amp.GradScaler(device.type) if dtype == torch.float16 and device.type == 'cuda' else None
-    ddpm = DDPM().to(device)
+    ddpm = NoiseSchedule().to(device)
     gen = torch.Generator(device).manual_seed(0)
     def loss_of(xb, train: bool):
         t = torch.randint(0, ddpm.n_steps, (len(xb),), device=device, generator=gen)
@@ -195,7 +195,7 @@ def profile_step(dls, device: torch.device, lr: float, rows: int = 15) -> str:
     torch.manual_seed(0)
     model = init_ddpm(fashion_unet()).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-5)
-    ddpm = DDPM().to(device)
+    ddpm = NoiseSchedule().to(device)
     xb = dls.train.x[:dls.train.bs].to(device)
     def step():
         (xt, t), eps = ddpm.noisify(xb)

@@ -41,7 +41,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import diffusers
 import slowai
-from slowai.ddpm import DDPM, fashion_unet, train
+from slowai.ddpm import DDPM, NoiseSchedule, fashion_unet, train
 from slowai.prelude import Callback, CancelFitException, get_dls, load_fashion_mnist, to_model_images
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/machine.py, also under python -P
 from machine import cpu_model, machine_line, gemm_gflops
@@ -176,7 +176,7 @@ if __name__ == '__main__':
     gen = torch.Generator().manual_seed(0)
     t_mem = torch.randint(0, 1000, (a.bs,), generator=gen)
     eps = torch.randn(x0.shape, generator=gen)
-    batch = (DDPM().add_noise(x0, eps, t_mem), t_mem, eps)
+    batch = (NoiseSchedule().add_noise(x0, eps, t_mem), t_mem, eps)
 
     peak0 = gemm_gflops(a.gemm, 5)
     keys = [(k, d) for k in a.only for d in dims]

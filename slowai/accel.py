@@ -128,9 +128,8 @@ class ShardedDDPM(DDPM):
         share = slice(dl.rank, None, dl.world_size)
         t = torch.randint(0, self.n_steps, (n_global,), generator=self.generator)[share]
         eps = torch.randn((n_global, *x0.shape[1:]), generator=self.generator)[share]
-        if self.alpha_bar.device != x0.device: self.to(x0.device)
         t, eps = t.to(x0.device), eps.to(x0.device, x0.dtype)
-        learn.batch = ((self.add_noise(x0, eps, t), t), eps)
+        learn.batch = ((self.sched.on(x0.device).add_noise(x0, eps, t), t), eps)
 
 # %% ../nbs/04_accelerate.ipynb #29a0004e
 def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `process-<rank>.json` (with its batch losses)

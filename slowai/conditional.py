@@ -73,7 +73,7 @@ class ConditionalDDPM(DDPM):
 
     def before_batch(self, learn):
         x0, labels = learn.batch[:2]
-        (x_t, t), eps = self.noisify(x0)
+        (x_t, t), eps = self.sched.noisify(x0)
         learn.batch = ((x_t, t, self.drop_labels(labels)), eps)  # `DDPM.predict` calls model(x_t, t, labels)
 
 # %% ../nbs/09_conditional.ipynb #ef796310

@@ -5,9 +5,10 @@
 # %% ../nbs/01_ddpm.ipynb #f9e0b224
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 
 import torch
@@ -21,8 +22,8 @@ from .prelude import (Callback, DeviceCB, DivergenceCB, Learner, MetricsCB, OneC
                             get_dls, default_device)
 
 # %% auto #0
-__all__ = ['linear_betas', 'schedule', 'DDPM', 'scheduler_args', 'to_diffusers', 'diffusers_reference', 'fashion_unet', 'EMA',
-           'ClipGrad', 'train']
+__all__ = ['linear_betas', 'schedule', 'NoiseSchedule', 'DDPM', 'as_schedule', 'scheduler_args', 'to_diffusers',
+           'diffusers_reference', 'sampling_mode', 'reverse_loop', 'fashion_unet', 'EMA', 'ClipGrad', 'train']
 
 # %% ../nbs/01_ddpm.ipynb #80e826fd
 def linear_betas(n_steps: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02) -> torch.Tensor:
@@ -38,9 +39,8 @@ def schedule(betas: torch.Tensor) -> dict[str, torch.Tensor]:
     return {k: v.float() for k, v in dict(beta=betas, alpha=alpha, alpha_bar=alpha_bar, sigma=sigma).items()}
 
 # %% ../nbs/01_ddpm.ipynb #9592b632
-class DDPM(TrainCB):
-    "Algorithm 1 as a Learner callback (noisy inputs, noise targets) and Algorithm 2 as `DDPM.sample`."
-    order = 1
+class NoiseSchedule(nn.Module):
+    "A linear beta schedule and what follows from it, kept as buffers (so `.to(device)` moves them all); the forward process in closed form."
     def __init__(self, n_steps: int = 1000,  # T, the number of noising steps
                  beta_min: float = 1e-4,  # beta of the first step
                  beta_max: float = 0.02,  # beta of the last step
@@ -49,24 +49,25 @@ class DDPM(TrainCB):
         if not (isinstance(n_steps, int) and n_steps > 1): raise ValueError(f'n_steps={n_steps!r}: expected an integer > 1')
         if not 0 < beta_min <= beta_max < 1: raise ValueError(f'beta_min={beta_min}, beta_max={beta_max}: expected 0 < beta_min <= beta_max < 1')
         if variance not in ('beta', 'posterior'): raise ValueError(f"variance={variance!r}: expected 'beta' or 'posterior'")
-        super().__init__(n_inp=1)  # a batch is ((x_t, t), eps): one input tuple, one target
+        super().__init__()
         self.n_steps, self.beta_min, self.beta_max, self.variance = n_steps, beta_min, beta_max, variance
         s = schedule(linear_betas(n_steps, beta_min, beta_max))
-        self.beta, self.alpha, self.alpha_bar = s['beta'], s['alpha'], s['alpha_bar']
+        beta, alpha, alpha_bar = s['beta'], s['alpha'], s['alpha_bar']
         # Algorithm 2's per-step coefficients, explained under "Sampling" below
-        ab_prev = torch.cat([torch.ones(1), self.alpha_bar[:-1]])
-        var = self.beta if variance == 'beta' else (1 - ab_prev) / (1 - self.alpha_bar) * self.beta
-        self.coef_x = 1 / self.alpha.sqrt()
-        self.coef_eps = self.beta / (1 - self.alpha_bar).sqrt() / self.alpha.sqrt()
-        self.noise_std = var.sqrt()
+        ab_prev = torch.cat([torch.ones(1), alpha_bar[:-1]])
+        var = beta if variance == 'beta' else (1 - ab_prev) / (1 - alpha_bar) * beta
+        for name, v in dict(beta=beta, alpha=alpha, alpha_bar=alpha_bar, coef_x=1 / alpha.sqrt(),
+                            coef_eps=beta / (1 - alpha_bar).sqrt() / alpha.sqrt(), noise_std=var.sqrt()).items():
+            self.register_buffer(name, v)
 
     def config(self) -> dict:
-        "The settings that rebuild this schedule: `DDPM(**ddpm.config())`."
+        "The settings that rebuild this schedule: `NoiseSchedule(**s.config())`."
         return dict(n_steps=self.n_steps, beta_min=self.beta_min, beta_max=self.beta_max, variance=self.variance)
+    def extra_repr(self) -> str: return ', '.join(f'{k}={v!r}' for k, v in self.config().items())
 
-    def to(self, device):
-        "Move the schedule tensors to `device`."
-        for k in ('beta', 'alpha', 'alpha_bar', 'coef_x', 'coef_eps', 'noise_std'): setattr(self, k, getattr(self, k).to(device))
+    def on(self, device: torch.device | str) -> NoiseSchedule:
+        "This schedule with its tensors on `device`, moved there if they are elsewhere."
+        if self.alpha_bar.device != torch.device(device): self.to(device)
         return self
 
     def add_noise(self, x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -76,68 +77,111 @@ class DDPM(TrainCB):
 
     def noisify(self, x0: torch.Tensor, generator: torch.Generator | None = None):
         "A training pair `((x_t, t), eps)` for a clean batch `x0`, with `t` and `eps` drawn at random."
-        if self.alpha_bar.device != x0.device: self.to(x0.device)
+        self.on(x0.device)
         t = torch.randint(0, self.n_steps, (len(x0),), device=x0.device, generator=generator)
         eps = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
         return (self.add_noise(x0, eps, t), t), eps
 
-    def before_batch(self, learn): learn.batch = self.noisify(learn.batch[0])
+class DDPM(TrainCB):
+    "Algorithm 1 as a Learner callback: each clean batch becomes `((x_t, t), eps)`, drawn from its schedule `self.sched`."
+    order = 1
+    def __init__(self, n_steps: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02,
+                 variance: str = 'beta'):  # the schedule's settings, as for `NoiseSchedule`
+        super().__init__(n_inp=1)  # a batch is ((x_t, t), eps): one input tuple, one target
+        self.sched = NoiseSchedule(n_steps, beta_min, beta_max, variance)
+
+    @property
+    def n_steps(self) -> int: return self.sched.n_steps
+    def config(self) -> dict:
+        "The settings that rebuild this callback: `DDPM(**ddpm.config())`."
+        return self.sched.config()
+
+    def before_batch(self, learn): learn.batch = self.sched.noisify(learn.batch[0])
     def predict(self, learn): learn.preds = learn.model(*learn.batch[0]).sample
 
-# %% ../nbs/01_ddpm.ipynb #7cb93a0d
-def scheduler_args(ddpm: DDPM) -> dict:
-    "What every diffusers scheduler built from `ddpm` shares: its number of steps, its exact betas, noise prediction."
-    return dict(num_train_timesteps=ddpm.n_steps, trained_betas=ddpm.beta.cpu().double().numpy(), prediction_type='epsilon')
+def as_schedule(s: NoiseSchedule | DDPM) -> NoiseSchedule:
+    "The `NoiseSchedule` of `s`: `s` itself, or the schedule of a `DDPM` callback."
+    if isinstance(s, DDPM): return s.sched
+    if isinstance(s, NoiseSchedule): return s
+    raise TypeError(f'expected a NoiseSchedule or a DDPM callback; got {type(s).__name__}')
 
-def to_diffusers(ddpm: DDPM, **kwargs) -> DDPMScheduler:
-    "A diffusers `DDPMScheduler` with the same betas and variance choice as `ddpm` (no clipping of x0)."
-    return DDPMScheduler(**scheduler_args(ddpm), variance_type='fixed_large' if ddpm.variance == 'beta' else 'fixed_small',
+# %% ../nbs/01_ddpm.ipynb #7cb93a0d
+def scheduler_args(s: NoiseSchedule | DDPM) -> dict:
+    "What every diffusers scheduler built from a schedule shares: its number of steps, its exact betas, noise prediction."
+    s = as_schedule(s)
+    return dict(num_train_timesteps=s.n_steps, trained_betas=s.beta.cpu().double().numpy(), prediction_type='epsilon')
+
+def to_diffusers(s: NoiseSchedule | DDPM, **kwargs) -> DDPMScheduler:
+    "A diffusers `DDPMScheduler` with the same betas and variance choice as the schedule `s` (no clipping of x0)."
+    return DDPMScheduler(**scheduler_args(s), variance_type='fixed_large' if as_schedule(s).variance == 'beta' else 'fixed_small',
                          clip_sample=False, **kwargs)
 
 # %% ../nbs/01_ddpm.ipynb #e3ad66b6
 @patch
-def reverse_step(self: DDPM, x_t: torch.Tensor, eps: torch.Tensor, t: int, noise: torch.Tensor | None = None) -> torch.Tensor:
+def reverse_step(self: NoiseSchedule, x_t: torch.Tensor, eps: torch.Tensor, t: int, noise: torch.Tensor | None = None) -> torch.Tensor:
     "One step of Algorithm 2 from `x_t` given the predicted noise `eps`; `noise` is z (ignored at t=0)."
     x = self.coef_x[t] * x_t - self.coef_eps[t] * eps
     if t > 0 and noise is not None: x = x + self.noise_std[t] * noise
     return x
 
 # %% ../nbs/01_ddpm.ipynb #d12a6f53
-def diffusers_reference(ddpm: DDPM, **kwargs) -> DDPMScheduler:
-    "`to_diffusers(ddpm)` with its schedule held in float64, as a numeric reference."
-    sched = to_diffusers(ddpm, **kwargs)
-    sched.betas = torch.as_tensor(ddpm.beta, dtype=torch.float64).cpu()
-    sched.alphas = 1 - sched.betas
-    sched.alphas_cumprod = sched.alphas.cumprod(0)
-    sched.one = torch.tensor(1.0, dtype=torch.float64)
-    return sched
+def diffusers_reference(s: NoiseSchedule | DDPM, **kwargs) -> DDPMScheduler:
+    "`to_diffusers(s)` with its schedule held in float64, as a numeric reference."
+    ref = to_diffusers(s, **kwargs)
+    ref.betas = torch.as_tensor(as_schedule(s).beta, dtype=torch.float64).cpu()
+    ref.alphas = 1 - ref.betas
+    ref.alphas_cumprod = ref.alphas.cumprod(0)
+    ref.one = torch.tensor(1.0, dtype=torch.float64)
+    return ref
 
 # %% ../nbs/01_ddpm.ipynb #411c8e0f
-@patch
-def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x_t, t).sample`
-            sz: Sequence[int] = (16, 1, 32, 32),  # shape of the batch to generate
-            device: torch.device | str | None = None,  # default: the model's device
-            return_all: bool = False,  # also return every intermediate x_t (on the CPU)
-            generator: torch.Generator | None = None,  # for reproducible samples (must live on `device`)
-            progress: bool = True,  # show a progress bar
-           ):
-    "Generate `sz` images with Algorithm 2; returns `x_0`, or `(x_0, [x_T, ..., x_0])` when `return_all`."
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    if self.alpha_bar.device != device: self.to(device)
+@contextlib.contextmanager
+def sampling_mode(model: nn.Module):
+    "Eval mode and inference mode for the duration; the model's own mode is restored after."
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode():
-            x = torch.randn(sz, device=device, generator=generator)
-            steps = [x.cpu()] if return_all else None
-            t_batch = torch.empty(sz[0], dtype=torch.long, device=device)
-            for t in tqdm(range(self.n_steps - 1, -1, -1), disable=not progress, desc='sampling', leave=False):
-                eps = model(x, t_batch.fill_(t)).sample
-                noise = torch.randn(sz, device=device, generator=generator) if t > 0 else None
-                x = self.reverse_step(x, eps, t, noise)
-                if return_all: steps.append(x.cpu())
+        with torch.inference_mode(): yield
     finally: model.train(was_training)
+
+def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev, noise)` returns x at `t_prev`; `t_prev` is -1 for x_0
+                 model: nn.Module,  # a noise predictor called as `model(x_t, t).sample`
+                 timesteps: Sequence[int],  # decreasing; the loop ends on x_0 after the last one
+                 x: torch.Tensor,  # x at `timesteps[0]`
+                 calls: Iterable[int] | None = None,  # timesteps at which to call the model (reusing eps between); default all
+                 generator: torch.Generator | None = None,  # for the noise draws (must live on `x`'s device)
+                 progress: bool = True,  # show a progress bar
+                 return_all: bool = False,  # also return every intermediate x (on the CPU)
+                ):
+    "The reverse process from `x` along `timesteps` down to x_0; returns x_0, or `(x_0, [x, ..., x_0])` when `return_all`."
+    ts, calls = list(timesteps), None if calls is None else set(calls)
+    steps = [x.cpu()] if return_all else None
+    with sampling_mode(model):
+        t_batch = torch.empty(len(x), dtype=torch.long, device=x.device)
+        eps = None
+        for i, t in enumerate(tqdm(ts, disable=not progress, desc='sampling', leave=False)):
+            if eps is None or calls is None or t in calls: eps = model(x, t_batch.fill_(t)).sample
+            t_prev = ts[i + 1] if i + 1 < len(ts) else -1
+            noise = torch.randn(x.shape, device=x.device, generator=generator) if t_prev >= 0 else None
+            x = step(x, eps, t, t_prev, noise)
+            if return_all: steps.append(x.cpu())
     return (x, steps) if return_all else x
+
+@patch
+def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x_t, t).sample`
+           sz: Sequence[int] = (16, 1, 32, 32),  # shape of the batch to generate
+           device: torch.device | str | None = None,  # default: the model's device
+           return_all: bool = False,  # also return every intermediate x_t (on the CPU)
+           generator: torch.Generator | None = None,  # for reproducible samples (must live on `device`)
+           progress: bool = True,  # show a progress bar
+          ):
+    "Generate `sz` images with Algorithm 2; returns `x_0`, or `(x_0, [x_T, ..., x_0])` when `return_all`."
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    sched = self.sched.on(device)
+    x = torch.randn(sz, device=device, generator=generator)
+    step = lambda x, eps, t, t_prev, noise: sched.reverse_step(x, eps, t, noise)  # t_prev is always t - 1 here
+    return reverse_loop(step, model, range(sched.n_steps - 1, -1, -1), x, generator=generator, progress=progress,
+                        return_all=return_all)
 
 # %% ../nbs/01_ddpm.ipynb #d27aa149
 def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at each of the four resolutions

@@ -5,11 +5,11 @@
 # %% ../nbs/05_homework.ipynb #bd667a36
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,7 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .conditional import guided
-from .ddpm import DDPM, scheduler_args
+from .ddpm import DDPM, NoiseSchedule, as_schedule, reverse_loop, sampling_mode, scheduler_args
 
 # %% auto #0
 __all__ = ['DATA_RANGE', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'sample_last_steps', 'skip_schedule',
@@ -37,37 +37,30 @@ def trailing_steps(n_steps: int,  # T of the schedule
         raise ValueError(f'steps={steps!r}: expected an integer from 1 to {n_steps} (the steps of the schedule)')
     return [round(n_steps - i * n_steps / steps) - 1 for i in range(steps)]
 
-def jump_step(ddpm: DDPM, x: torch.Tensor, eps: torch.Tensor, t: int,
+def jump_step(ddpm: DDPM | NoiseSchedule, x: torch.Tensor, eps: torch.Tensor, t: int,
               t_prev: int,  # the timestep to land on, < t; -1 means the clean image
               noise: torch.Tensor | None = None,  # z; ignored when landing on -1
              ) -> torch.Tensor:
     "One DDPM step from `t` to `t_prev` with the jump's coefficients: alpha = alpha_bar_t / alpha_bar_t_prev, beta = 1 - alpha."
-    ab_t = ddpm.alpha_bar[t]
-    ab_prev = ddpm.alpha_bar[t_prev] if t_prev >= 0 else torch.ones_like(ab_t)
+    s = as_schedule(ddpm)
+    ab_t = s.alpha_bar[t]
+    ab_prev = s.alpha_bar[t_prev] if t_prev >= 0 else torch.ones_like(ab_t)
     alpha = ab_t / ab_prev
     beta = 1 - alpha
     x = (x - beta / (1 - ab_t).sqrt() * eps) / alpha.sqrt()
     if t_prev >= 0 and noise is not None:
-        var = beta if ddpm.variance == 'beta' else (1 - ab_prev) / (1 - ab_t) * beta
+        var = beta if s.variance == 'beta' else (1 - ab_prev) / (1 - ab_t) * beta
         x = x + var.sqrt() * noise
     return x
 
-@contextlib.contextmanager
-def _sampling(model: nn.Module):
-    "Eval mode and inference mode for the duration; the model's mode is restored after."
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode(): yield
-    finally: model.train(was_training)
-
-def _device(ddpm: DDPM, model: nn.Module, device) -> torch.device:
+def _device(ddpm: DDPM | NoiseSchedule, model: nn.Module, device) -> torch.device:
+    "`device`, or the model's; the schedule is moved there."
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    if ddpm.alpha_bar.device != device: ddpm.to(device)
+    as_schedule(ddpm).on(device)
     return device
 
 # %% ../nbs/05_homework.ipynb #9819ea40
-def ancestral(ddpm: DDPM, model: nn.Module,
+def ancestral(ddpm: DDPM | NoiseSchedule, model: nn.Module,
               timesteps: Iterable[int],  # strictly decreasing, from at most `n_steps - 1` down to at least 0
               sz: Sequence[int] = (16, 1, 32, 32),
               x: torch.Tensor | None = None,  # the starting x at `timesteps[0]`; default unit Gaussian noise
@@ -80,26 +73,19 @@ def ancestral(ddpm: DDPM, model: nn.Module,
               guidance: float = 1.,  # classifier-free guidance w for `labels`
              ) -> torch.Tensor:
     "DDPM ancestral sampling along `timesteps` down to x_0, optionally reusing noise predictions between `calls`."
-    ts = list(timesteps)
-    if not ts or ts[0] >= ddpm.n_steps or ts[-1] < 0 or any(a <= b for a, b in zip(ts, ts[1:])):
-        raise ValueError(f'timesteps must decrease strictly within 0..{ddpm.n_steps - 1}; got {ts[:3]}...{ts[-3:]}')
+    s, ts = as_schedule(ddpm), list(timesteps)
+    if not ts or ts[0] >= s.n_steps or ts[-1] < 0 or any(a <= b for a, b in zip(ts, ts[1:])):
+        raise ValueError(f'timesteps must decrease strictly within 0..{s.n_steps - 1}; got {ts[:3]}...{ts[-3:]}')
     if coefs not in ('jump', 'single'): raise ValueError(f"coefs={coefs!r}: expected 'jump' or 'single'")
-    calls = None if calls is None else set(calls)
-    device = _device(ddpm, model, device)
+    device = _device(s, model, device)
     model = guided(model, labels, guidance, sz[0] if x is None else len(x))
-    with _sampling(model):
-        if x is None: x = torch.randn(sz, device=device, generator=generator)
-        t_batch = torch.empty(len(x), dtype=torch.long, device=device)
-        eps = None
-        for i, t in enumerate(tqdm(ts, disable=not progress, desc='sampling', leave=False)):
-            if eps is None or calls is None or t in calls: eps = model(x, t_batch.fill_(t)).sample
-            t_prev = ts[i + 1] if i + 1 < len(ts) else -1
-            noise = torch.randn(x.shape, device=device, generator=generator) if t_prev >= 0 else None
-            x = jump_step(ddpm, x, eps, t, t_prev, noise) if coefs == 'jump' else ddpm.reverse_step(x, eps, t, noise)
-    return x
+    if x is None: x = torch.randn(sz, device=device, generator=generator)
+    if coefs == 'jump': step = partial(jump_step, s)
+    else: step = lambda x, eps, t, t_prev, noise: s.reverse_step(x, eps, t, noise)  # alpha_t, beta_t whatever the stride
+    return reverse_loop(step, model, ts, x, calls=calls, generator=generator, progress=progress)
 
 # %% ../nbs/05_homework.ipynb #be9af723
-def sample_last_steps(ddpm: DDPM, model: nn.Module,
+def sample_last_steps(ddpm: DDPM | NoiseSchedule, model: nn.Module,
                       n: int,  # the number of final steps to run: t = n-1 ... 0
                       sz: Sequence[int] = (16, 1, 32, 32),
                       start: str = 'noise',  # 'noise': unit Gaussian; 'scaled': times sqrt(1 - alpha_bar_{n-1})
@@ -109,7 +95,7 @@ def sample_last_steps(ddpm: DDPM, model: nn.Module,
     if start not in ('noise', 'scaled'): raise ValueError(f"start={start!r}: expected 'noise' or 'scaled'")
     device = _device(ddpm, model, device)
     x = torch.randn(sz, device=device, generator=generator)
-    if start == 'scaled': x = x * (1 - ddpm.alpha_bar[n - 1]).sqrt()
+    if start == 'scaled': x = x * (1 - as_schedule(ddpm).alpha_bar[n - 1]).sqrt()
     return ancestral(ddpm, model, range(n - 1, -1, -1), sz, x=x, coefs='single', generator=generator, device=device,
                      progress=progress)
 
@@ -190,7 +176,7 @@ def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (1
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model = guided(model, labels, guidance, sz[0])
     sched.set_timesteps(steps, device=device)
-    with _sampling(model):
+    with sampling_mode(model):
         x = torch.randn(sz, device=device, generator=generator) * sched.init_noise_sigma
         t_batch = torch.empty(sz[0], dtype=torch.long, device=device)
         for t in tqdm(sched.timesteps, disable=not progress, desc='sampling', leave=False):
@@ -212,12 +198,13 @@ def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained w
           ) -> torch.Tensor:
     "Generate `sz` images with `steps` model calls; every sampler visits the same trailing timesteps."
     if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}")
-    steps = ddpm.n_steps if steps is None else steps
-    ts = trailing_steps(ddpm.n_steps, steps)
+    n_steps = as_schedule(ddpm).n_steps
+    steps = n_steps if steps is None else steps
+    ts = trailing_steps(n_steps, steps)
     model = guided(model, labels, guidance, sz[0])  # the samplers below see an unconditional model
-    if sampler == 'ddpm':
-        if steps == ddpm.n_steps: return ddpm.sample(model, sz, device=device, generator=generator, progress=progress)
-        return ancestral(ddpm, model, ts, sz, coefs='jump', generator=generator, device=device, progress=progress)
+    if sampler == 'ddpm':  # every step: Algorithm 2 itself (the same numbers as `DDPM.sample`); fewer: jumps
+        return ancestral(ddpm, model, ts, sz, coefs='single' if steps == n_steps else 'jump', generator=generator,
+                         device=device, progress=progress)
     if sampler == 'ddim':  # with labels, the step's noise is the one the clamped x0 implies (see the conditional notebook)
         return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, generator, device, progress, eta=eta,
                                 use_clipped_model_output=clip and labels is not None)
