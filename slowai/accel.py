@@ -5,19 +5,18 @@
 # %% ../nbs/04_accelerate.ipynb #b7b3f058
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import os
-from functools import partial
 from pathlib import Path
 
 import torch
 from accelerate import Accelerator
 from fastcore.basics import patch
-from fastcore.script import call_parse
 
 from .prelude import CancelBatchException, Callback, DeviceCB, MetricsCB, OneCycle
-from .ddpm import DDPM, EMA, fashion_unet, train
+from .ddpm import DDPM, EMA, ConfigError, TrainConfig, config_options, fashion_unet, recipe_learner
 from .init import init_ddpm
 
 # %% auto #0
@@ -133,35 +132,30 @@ class ShardedDDPM(DDPM):
 
 # %% ../nbs/04_accelerate.ipynb #29a0004e
 def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `process-<rank>.json` (with its batch losses)
-                     n_epochs: int = 1,
-                     bs: int = 128,  # global batch size, split between the processes
-                     subset: int | None = None,  # train on the first `subset` images only
-                     seed: int = 0,  # seeds the weights, the batch order and the noise
-                     n_steps: int = 1000,  # DDPM steps T
-                     lr: float = 1e-2,  # peak one-cycle learning rate
+                     cfg: TrainConfig | None = None,  # the recipe; default `TrainConfig()`. `bs` is the global batch
                      mixed_precision: str = 'no',  # 'no', 'bf16' or 'fp16'
                      cpu: bool | None = None,  # force the CPU; default: when there is no CUDA
-                     ema: float | None = 0.999,  # EMA decay; None to save the raw weights
                      progress: bool = True,  # progress bars (main process only)
                     ) -> DDPM:
     "Train the DDPM U-Net under whatever launcher started this process; save from the main process."
-    out = Path(out)
+    out, cfg = Path(out), TrainConfig() if cfg is None else cfg
     acb = AccelerateCB(mixed_precision, cpu)
     acc = acb.accelerator
     rec = BatchLosses()
-    torch.manual_seed(seed)
+    if cfg.seed is not None: torch.manual_seed(cfg.seed)
     model = init_ddpm(fashion_unet())
-    ddpm = train(model, lr=lr, n_epochs=n_epochs, bs=bs, subset=subset, seed=seed, ema=ema, extra_cbs=[acb, rec],
-                 opt_func=partial(torch.optim.Adam, eps=1e-5),
-                 ddpm=ShardedDDPM(n_steps, seed=seed), device=acc.device, progress=progress and acb.is_main)
+    ddpm = ShardedDDPM(cfg.n_steps, seed=cfg.seed or 0)
+    learn = recipe_learner(cfg, model, ddpm, device=acc.device, extra_cbs=[acb, rec], progress=progress and acb.is_main)
+    learn.fit(cfg.epochs)
+    ddpm.learn, ddpm.model = learn, learn.ema.model if learn.ema is not None else model
     out.mkdir(parents=True, exist_ok=True)
     (out/f'process-{acc.process_index}.json').write_text(json.dumps(dict(
         rank=acc.process_index, world_size=acc.num_processes, pid=os.getpid(), device=str(acc.device),
-        threads=torch.get_num_threads(), history=ddpm.learn.history, batch_losses=rec.values())))
+        threads=torch.get_num_threads(), history=learn.history, batch_losses=rec.values())))
     acc.wait_for_everyone()
     if acb.is_main:
         ddpm.model.save_pretrained(out/'unet', safe_serialization=True)
-        (out/'history.json').write_text(json.dumps(ddpm.learn.history, indent=1))
+        (out/'history.json').write_text(json.dumps(learn.history, indent=1))
     acc.wait_for_everyone()
     return ddpm
 
@@ -175,18 +169,18 @@ class BatchLosses(Callback):
     def values(self) -> list[float]: return torch.stack(self.losses).tolist() if self.losses else []
 
 # %% ../nbs/04_accelerate.ipynb #9e92a8fc
-@call_parse
-def accel_main(out: str = 'runs/accelerate',  # run folder
-               n_epochs: int = 1,  # epochs
-               bs: int = 128,  # global batch size
-               subset: int = None,  # train on the first SUBSET images only
-               seed: int = 0,  # random seed
-               n_steps: int = 1000,  # DDPM steps
-               lr: float = 1e-2,  # peak learning rate
-               mixed_precision: str = 'no',  # no, bf16 or fp16
-               cpu: bool = False,  # use the CPU even where CUDA exists
-               no_progress: bool = False,  # no progress bars
-              ):
-    "Train the Fashion-MNIST DDPM with Accelerate (start with `accelerate launch ... -m slowai.accel`)."
-    train_accelerate(out, n_epochs=n_epochs, bs=bs, subset=subset, seed=seed, n_steps=n_steps, lr=lr,
-                     mixed_precision=mixed_precision, cpu=True if cpu else None, progress=not no_progress)
+def accel_main(argv: list[str] | None = None):
+    "`python -m slowai.accel`, under `accelerate launch`: `train_accelerate` with the recipe's options (those of `TrainConfig`)."
+    p = config_options(argparse.ArgumentParser(prog='slowai.accel', description=accel_main.__doc__), TrainConfig)
+    p.add_argument('--out', default='runs/accelerate', help='run folder (default: runs/accelerate)')
+    p.add_argument('--mixed_precision', default='no', help='no, bf16 or fp16 (default: no)')
+    p.add_argument('--cpu', action='store_true', help='use the CPU even where CUDA exists')
+    p.add_argument('--no_progress', action='store_true', help='no progress bars')
+    a = vars(p.parse_args(argv))
+    out, mp, cpu, quiet = (a.pop(k) for k in ('out', 'mixed_precision', 'cpu', 'no_progress'))
+    if a.get('ema') == 0: a['ema'] = None  # `--ema 0` turns EMA off, as for slowai_train
+    try: cfg = TrainConfig(**a)
+    except ConfigError as e: p.error(f'--{e.field} {e.value}: {e.reason}')
+    train_accelerate(out, cfg, mp, True if cpu else None, progress=not quiet)
+
+if __name__ == '__main__' and globals().get('__file__'): accel_main()  # run as a module, not from a notebook

@@ -5,7 +5,9 @@
 # %% ../nbs/07_cli.ipynb #2f85b6be
 from __future__ import annotations
 
+import argparse
 import csv
+from dataclasses import dataclass, fields, replace
 from functools import partial
 import json
 import os
@@ -20,6 +22,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 from diffusers import DDPMPipeline, UNet2DModel
+from fastcore.docments import docments
 from fastcore.script import anno_parser, call_parse
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -27,19 +30,21 @@ from tqdm.auto import tqdm
 
 from .prelude import (CancelFitException, Callback, DataError, DeviceCB, DivergenceCB, Learner, MetricsCB, OneCycle,
                             ProgressCB, TrainingDiverged, get_dls, show_images)
-from .ddpm import DDPM, EMA, ClipGrad, fashion_unet, to_diffusers
+from .ddpm import (DDPM, EMA, ConfigError, TrainConfig, config_options, fashion_unet, recipe_learner, setting, to_diffusers,
+                         _need, _number)
 from .conditional import ConditionalDDPM, balanced_labels, is_conditional, label_index
 from .init import init_ddpm
 from .mixed import MixedPrecision, load_pretrained
 from .samplers import SAMPLERS, sample as sample_with
 
 # %% auto #0
-__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'PRECISIONS', 'DEFAULT_GUIDANCE', 'UsageError',
-           'atomic_write', 'write_json', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint', 'RestoreCB',
-           'save_pipeline', 'smooth', 'plot_losses', 'read_losses', 'read_batch_losses', 'write_csv', 'RunCB',
-           'default_sampling', 'is_run', 'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid', 'load_run',
-           'load_model', 'sampling_args', 'sampler_label', 'label_args', 'sample_run', 'eval_run', 'slowai_train',
-           'slowai_sample', 'slowai_eval', 'train_main', 'sample_main', 'eval_main']
+__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'PRECISIONS', 'NUM_CLASSES', 'DEFAULT_GUIDANCE',
+           'UsageError', 'atomic_write', 'write_json', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint',
+           'RestoreCB', 'save_pipeline', 'smooth', 'plot_losses', 'read_losses', 'read_batch_losses', 'write_csv',
+           'RunCB', 'default_sampling', 'is_run', 'RunConfig', 'flag_of', 'train_run', 'Interrupted', 'stop_on_sigint',
+           'save_grid', 'load_run', 'load_model', 'sampling_args', 'sampler_label', 'label_args', 'sample_run',
+           'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_parser', 'train_main', 'sample_main',
+           'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -191,11 +196,15 @@ def write_csv(path: Path, rows: list[dict], fields: list[str]):
 class RunCB(Callback):
     "After each epoch: losses (per epoch and per batch) to CSV and PNG, the pipeline, a checkpoint (the last `keep` kept) and `slowai.json`."
     order = DivergenceCB.order + 5  # after a diverged epoch was refused, MetricsCB has recorded it and EMA is up to date
-    def __init__(self, run: Path, ddpm: DDPM, ema: EMA | None, info: dict, keep: int = 2):
-        self.run, self.ddpm, self.ema, self.info, self.keep = Path(run), ddpm, ema, info, keep
+    def __init__(self, run: Path, ddpm: DDPM,
+                 info: dict,  # the run's settings, as `slowai.json` stores them
+                 keep: int = 2):  # epoch checkpoints to keep
+        self.run, self.ddpm, self.info, self.keep = Path(run), ddpm, info, keep
         self.stop_requested, self.interrupted_at = False, None
 
-    def before_fit(self, learn): self.writes = getattr(learn, 'is_main', True)  # one writer among several processes
+    def before_fit(self, learn):
+        self.writes = getattr(learn, 'is_main', True)  # one writer among several processes
+        self.ema = getattr(learn, 'ema', None)  # the EMA callback of `recipe_learner`, if the run keeps one
 
     def before_epoch(self, learn):
         if learn.training:  # where this epoch's batch order comes from, and how many batches a resume leaves out
@@ -248,15 +257,7 @@ def default_sampling(ddpm: DDPM) -> dict:
 def _check(ok: bool, msg: str):
     if not ok: raise UsageError(msg)
 
-def _check_args(epochs, bs, lr, subset, seed, ema, n_steps, n_samples, device):
-    _check(epochs > 0, f'--epochs {epochs}: must be at least 1')
-    _check(bs > 0, f'--bs {bs}: the batch size must be at least 1')
-    _check(lr > 0, f'--lr {lr}: the learning rate must be positive')
-    _check(subset is None or subset > 0, f'--subset {subset}: must be a positive number of images')
-    _check(seed >= 0, f'--seed {seed}: must be 0 or more')
-    _check(ema is None or 0 < ema < 1, f'--ema {ema}: the EMA decay must be between 0 and 1 (or 0 to turn EMA off)')
-    _check(n_steps > 1, f'--n_steps {n_steps}: the schedule needs at least 2 steps')
-    _check(n_samples >= 0, f'--samples {n_samples}: must be 0 or more')
+def _check_device(device: str | None):
     _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
     if device == 'cuda': _check(torch.cuda.is_available(), '--device cuda: PyTorch sees no CUDA device here')
     if device == 'mps': _check(torch.backends.mps.is_available(), '--device mps: PyTorch sees no MPS device here')
@@ -266,100 +267,137 @@ def is_run(path: Path) -> bool:
     return (Path(path)/'slowai.json').is_file()
 
 PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
+NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
 
-def _precision(info: dict, device: str | None, accelerate: bool) -> tuple[DDPM, list[Callback]]:
+@dataclass
+class RunConfig(TrainConfig):
+    "A `slowai_train` run: the training recipe and what a run adds; stored in the run's `slowai.json`."
+    samples: int = setting(16, 'images in the final samples.png; 0 to skip sampling')
+    mixed_precision: str = setting('auto', 'auto (bf16 on GPUs that have it, else fp16; fp32 on a CPU), no, bf16 or fp16')
+    init: bool = setting(True, "start from init_ddpm (--no_init: keep diffusers' initialisation, to compare; it trains worse)",
+                         flag='no_init')
+    head_dim: int = setting(32, 'channels per attention head, a divisor of 32 (runs made before this setting: 8)')
+    conditional: bool = setting(False, 'train a class-conditional model (sample it with --label and --guidance)')
+    p_uncond: float = setting(0.1, 'with --conditional: the share of images whose label is dropped in training')
+
+    def check(self):
+        super().check()
+        _need(_number(self.samples, True) and self.samples >= 0, 'samples', self.samples, 'must be 0 or more')
+        _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision, f'expected one of {", ".join(PRECISIONS)}')
+        _need(_number(self.head_dim, True) and self.head_dim > 0 and all(c % self.head_dim == 0 for c in (32, 64, 128)),
+              'head_dim', self.head_dim, 'expected a divisor of 32 (the narrowest attention layer), such as 8, 16 or 32')
+        _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
+              'the share of dropped labels must be from 0 up to 1 (not 1)')
+
+    def to_json(self) -> dict:
+        "The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the run)."
+        d = dict(epochs=self.epochs, bs=self.bs, lr=self.lr, seed=self.seed, subset=self.subset, ema=self.ema,
+                 clip_grad=self.clip_grad, n_samples=self.samples, ddpm=DDPM(self.n_steps).config(), eps=self.eps,
+                 mixed_precision=self.mixed_precision, init=self.init, head_dim=self.head_dim)
+        if self.collapse != TrainConfig.collapse: d['collapse'] = self.collapse
+        if self.conditional: d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
+        return d
+
+    @classmethod
+    def from_json(cls, info: dict) -> RunConfig:
+        "The config stored in a run's `slowai.json`; settings older runs lack get the values those runs were made with."
+        if not isinstance(info, dict): raise ConfigError('slowai.json', type(info).__name__, 'expected a JSON object of settings')
+        cond = info.get('conditional') or {}
+        try:
+            return cls(epochs=info['epochs'], bs=info['bs'], lr=info['lr'], seed=info['seed'], subset=info['subset'],
+                       ema=info['ema'], clip_grad=info['clip_grad'], samples=info['n_samples'], n_steps=info['ddpm']['n_steps'],
+                       eps=info.get('eps', 1e-8), mixed_precision=info.get('mixed_precision', 'no'),  # older runs: Adam's
+                       init=info.get('init', False), head_dim=info.get('head_dim', 8),  # default eps, fp32, diffusers' init and heads
+                       collapse=info.get('collapse', TrainConfig.collapse), conditional=bool(cond),
+                       p_uncond=cond.get('p_uncond', RunConfig.p_uncond))
+        except (KeyError, TypeError) as e: raise ConfigError('slowai.json', sorted(info), f'a setting is missing or malformed ({e!r})') from None
+
+def flag_of(name: str) -> str:
+    "The command-line option of the `RunConfig` field `name`."
+    f = next((f for f in fields(RunConfig) if f.name == name), None)
+    return '--' + (f.metadata.get('flag', name) if f is not None else name)
+
+def _precision(cfg: RunConfig, device: str | None, accelerate: bool) -> tuple[DDPM, list[Callback]]:
     "The DDPM callback and the callbacks that set the arithmetic: `MixedPrecision`, or `AccelerateCB` under a launcher."
-    mp = info.get('mixed_precision', 'no')
+    mp = cfg.mixed_precision
     cuda = device == 'cuda' or (device is None and torch.cuda.is_available())
     if accelerate:
         from slowai.accel import AccelerateCB, ShardedDDPM  # Accelerate is only imported when asked for
         mp = (('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if cuda else 'no') if mp == 'auto' else mp
         _check(cuda or mp != 'fp16', '--mixed_precision fp16 with --accelerate needs a GPU; use bf16 or no on a CPU')
-        return ShardedDDPM(**info['ddpm'], seed=info['seed']), [AccelerateCB(mp, cpu=not cuda)]
+        return ShardedDDPM(cfg.n_steps, seed=cfg.seed), [AccelerateCB(mp, cpu=not cuda)]
     # auto: MixedPrecision's choice on CUDA (bfloat16, or float16 + GradScaler on GPUs without it); float32 on a CPU,
     # where bfloat16 was not faster (see the mixed precision notebook)
     cbs = {'auto': [MixedPrecision()] if cuda else [], 'no': [],
            'bf16': [MixedPrecision(torch.bfloat16, force=True)], 'fp16': [MixedPrecision(torch.float16, force=True)]}[mp]
-    return DDPM(**info['ddpm']), cbs
+    return DDPM(cfg.n_steps), cbs
 
 # %% ../nbs/07_cli.ipynb #6f834487
-def train_run(out: str | Path, epochs: int | None = None, bs: int = 128, lr: float = 4e-3, seed: int = 0,
-              subset: int | None = None, device: str | None = None, ema: float | None = 0.999,
-              n_steps: int = 1000, clip_grad: float | None = None, n_samples: int = 16,
-              resume: bool = False, progress: bool = True, extra_cbs: tuple = (), eps: float = 1e-5,
-              mixed_precision: str = 'auto', accelerate: bool = False, init: bool = True,
-              conditional: bool = False, p_uncond: float = 0.1, head_dim: int = 32) -> Path:
+def train_run(out: str | Path,  # the run folder to create (or continue, with `resume`)
+              resume: bool = False,  # continue the run in `out` from its newest checkpoint (only `epochs` may change)
+              device: str | None = None,  # 'cpu', 'cuda' or 'mps'; default: the best available
+              accelerate: bool = False,  # train through `AccelerateCB` (start with `accelerate launch`)
+              progress: bool = True,  # show progress bars
+              extra_cbs: tuple = (),  # more callbacks for the Learner
+              **settings,  # `RunConfig` fields: epochs, bs, lr, seed, subset, ema, n_steps, samples, ...
+             ) -> Path:
     "Train a `fashion_unet` with DDPM into the run folder `out` (see `slowai_train`); returns the folder."
     out = Path(out)
     main = int(os.environ.get('RANK', '0')) == 0  # launched processes: only the first creates and checks the folder
-    if resume:
-        _check(is_run(out), f'--resume: {out} is not a slowai run folder (no slowai.json); start it without --resume')
-        info = json.loads((out/'slowai.json').read_text())
-        if epochs is not None:
-            _check(epochs >= info['epochs_done'], f'--epochs {epochs}: the run has already finished {info["epochs_done"]}')
-            info['epochs'] = epochs
-    else:
-        _check(not main or not out.exists() or (out.is_dir() and not any(out.iterdir())),
-               f'{out} already exists' + (': use --resume to continue it, or choose another --out' if is_run(out)
-                                           else ' and is not an empty folder; choose another --out'))
-        epochs = 2 if epochs is None else epochs
-        _check_args(epochs, bs, lr, subset, seed, ema, n_steps, n_samples, device)
-        _check(eps > 0, f'--eps {eps}: Adam\'s eps must be positive')
-        _check(mixed_precision in PRECISIONS, f'--mixed_precision {mixed_precision}: expected one of {", ".join(PRECISIONS)}')
-        _check(isinstance(head_dim, int) and head_dim > 0 and all(c % head_dim == 0 for c in (32, 64, 128)),
-               f'--head_dim {head_dim}: expected a divisor of 32 (the narrowest attention layer), such as 8, 16 or 32')
-        info = dict(epochs=epochs, bs=bs, lr=lr, seed=seed, subset=subset, ema=ema, clip_grad=clip_grad,
-                    n_samples=n_samples, ddpm=DDPM(n_steps).config(), eps=eps, mixed_precision=mixed_precision,
-                    init=bool(init), head_dim=head_dim, epochs_done=0)
-        if conditional:
-            _check(0 <= p_uncond < 1, f'--p_uncond {p_uncond}: the share of dropped labels must be from 0 up to 1 (not 1)')
-            _check(not accelerate, '--conditional with --accelerate is not supported yet; train a conditional model without --accelerate')
-            info['conditional'] = dict(num_classes=10, p_uncond=p_uncond)
-    _check_args(info['epochs'], info['bs'], info['lr'], info['subset'], info['seed'], info['ema'],
-                info['ddpm']['n_steps'], info['n_samples'], device)
-    torch.manual_seed(info['seed'])
-    ddpm, precision = _precision(info, device, accelerate)  # it can still refuse the arguments: before anything is written
+    try:
+        if resume:
+            _check(is_run(out), f'--resume: {out} is not a slowai run folder (no slowai.json); start it without --resume')
+            info = json.loads((out/'slowai.json').read_text())
+            cfg = RunConfig.from_json(info)
+            epochs = settings.get('epochs')
+            if epochs is not None:
+                _check(epochs >= info['epochs_done'], f'--epochs {epochs}: the run has already finished {info["epochs_done"]}')
+                cfg = replace(cfg, epochs=epochs)
+        else:
+            _check(not main or not out.exists() or (out.is_dir() and not any(out.iterdir())),
+                   f'{out} already exists' + (': use --resume to continue it, or choose another --out' if is_run(out)
+                                               else ' and is not an empty folder; choose another --out'))
+            cfg = RunConfig(**settings)
+            _check(not (cfg.conditional and accelerate),
+                   '--conditional with --accelerate is not supported yet; train a conditional model without --accelerate')
+    except ConfigError as e:  # named by its option, as the command line spells it
+        raise UsageError(f'{flag_of(e.field) if e.field != "slowai.json" else out/"slowai.json"} {e.value}: {e.reason}') from None
+    _check_device(device)
+    torch.manual_seed(cfg.seed)
+    ddpm, precision = _precision(cfg, device, accelerate)  # it can still refuse the arguments: before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    if not resume and main: write_json(out/'slowai.json', info)
-    cond = info.get('conditional')  # None for an unconditional run
-    if cond: ddpm = ConditionalDDPM(**info['ddpm'], **cond)
-    unet = partial(fashion_unet, num_classes=cond['num_classes'] if cond else None,
-                   head_dim=info.get('head_dim', 8))  # runs from before this setting used diffusers' 8
+    if not resume and main: write_json(out/'slowai.json', cfg.to_json() | dict(epochs_done=0))
+    if cfg.conditional: ddpm = ConditionalDDPM(cfg.n_steps, num_classes=NUM_CLASSES, p_uncond=cfg.p_uncond)
+    unet = partial(fashion_unet, num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim)
     model = unet()
-    if info.get('init', False): init_ddpm(model)  # runs from before this setting trained without it
-    dls = get_dls(info['bs'], subset=info['subset'], seed=info['seed'])
-    ema_cb = EMA(info['ema']) if info['ema'] else None
-    run_cb = RunCB(out, ddpm, ema_cb, info)
-    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(info['lr']), run_cb, DivergenceCB(), *precision]
-    cbs += [c for c in (ema_cb, ClipGrad(info['clip_grad']) if info['clip_grad'] else None) if c is not None]
-    if progress and all(getattr(c, 'is_main', True) for c in precision): cbs.append(ProgressCB())  # one bar per run
-    cbs += list(extra_cbs)
+    if cfg.init: init_ddpm(model)
+    run_cb = RunCB(out, ddpm, cfg.to_json())
+    learn = recipe_learner(cfg, model, ddpm, device=device, extra_cbs=[run_cb, *precision, *extra_cbs],
+                           progress=progress and all(getattr(c, 'is_main', True) for c in precision))  # one bar per run
     if resume:
         found = latest_checkpoint(out)
         if found is not None:
             path, tensors, meta = found
             print(f'resuming {out} after epoch {meta["epoch"]} from {path.name}')
             model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
-            if ema_cb is not None:
-                ema_cb.model = unet().eval().requires_grad_(False)
-                ema_cb.model.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith('ema.')})
-                ema_cb.n = meta['ema_n']
-            cbs.append(RestoreCB(tensors, meta))
+            if learn.ema is not None:
+                learn.ema.model = unet().eval().requires_grad_(False)
+                learn.ema.model.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith('ema.')})
+                learn.ema.n = meta['ema_n']
+            learn.cbs.append(RestoreCB(tensors, meta))
         else: print(f'{out}: no checkpoint yet, starting from the first epoch')
-    learn = Learner(model, dls, torch.nn.functional.mse_loss, lr=info['lr'], cbs=cbs,
-                    opt_func=partial(torch.optim.Adam, eps=info.get('eps', 1e-8)))  # runs from before --eps used 1e-8
-    with stop_on_sigint(run_cb): learn.fit(info['epochs'])
+    with stop_on_sigint(run_cb): learn.fit(cfg.epochs)
     if run_cb.interrupted_at is not None:
         epoch, batch = run_cb.interrupted_at
         raise Interrupted(f'interrupted in epoch {epoch} after batch {batch}; a checkpoint was saved: '
                           f'continue with slowai_train --out {out} --resume')
-    if info['n_samples'] and getattr(learn, 'is_main', True):
-        final = ema_cb.model if ema_cb else learn.model
-        n = info['n_samples']
-        labels = dict(labels=balanced_labels(n), guidance=DEFAULT_GUIDANCE) if cond else {}  # every class in turn
+    if cfg.samples and getattr(learn, 'is_main', True):
+        final = learn.ema.model if learn.ema is not None else learn.model
+        n = cfg.samples
+        labels = dict(labels=balanced_labels(n), guidance=DEFAULT_GUIDANCE) if cfg.conditional else {}  # every class in turn
         x = sample_with(ddpm, final, (n, 1, 32, 32), **default_sampling(ddpm), **labels,
-                        generator=torch.Generator(final.device).manual_seed(info['seed']), progress=progress)
-        save_grid(x, out/'samples.png', ncols=n // 10 if cond and n % 10 == 0 else None)
+                        generator=torch.Generator(final.device).manual_seed(cfg.seed), progress=progress)
+        save_grid(x, out/'samples.png', ncols=n // 10 if cfg.conditional and n % 10 == 0 else None)
     return out
 
 class Interrupted(Exception):
@@ -499,8 +537,8 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     return res
 
 # %% ../nbs/07_cli.ipynb #a980f4ee
-def _run_cli(func: Callable, prog: str, argv: list[str] | None = None):
-    p = anno_parser(func, prog=prog)
+def _run_cli(func: Callable, prog: str, argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None):
+    p = anno_parser(func, prog=prog) if parser is None else parser
     def error(msg): _die(prog, msg)
     p.error = error
     args = vars(p.parse_args(argv))
@@ -515,32 +553,16 @@ def _die(prog: str, msg: str, status: int = 2):
     print(f'{prog}: error: {msg}', file=sys.stderr)
     sys.exit(status)
 
-@call_parse
 def slowai_train(out: str = None,  # the run folder to create (or continue, with --resume); required
-                 epochs: int = None,  # passes over the training images (default 2; with --resume, the run's own)
-                 bs: int = 128,  # batch size
-                 lr: float = 4e-3,  # peak learning rate of the one-cycle schedule
-                 seed: int = 0,  # seeds the weights, the batch order and the noise
-                 subset: int = None,  # train on the first SUBSET images only (quick runs)
+                 resume: bool = False,  # continue the run in OUT from its newest checkpoint (only --epochs may change)
                  device: str = None,  # cpu, cuda or mps; default: the best available
-                 ema: float = 0.999,  # EMA decay of the weights that are saved and sampled; 0 turns EMA off
-                 n_steps: int = 1000,  # T, the number of steps in the noise schedule
-                 clip_grad: float = None,  # clip the gradient norm to this value
-                 samples: int = 16,  # images in the final samples.png; 0 to skip sampling
-                 resume: bool = False,  # continue the run in OUT from its newest checkpoint
-                 eps: float = 1e-5,  # Adam's eps (its default, 1e-8, often makes this U-Net collapse)
-                 mixed_precision: str = 'auto',  # auto (bf16 on GPUs that have it, else fp16; fp32 on a CPU), no, bf16 or fp16
                  accelerate: bool = False,  # train with Accelerate: start with `accelerate launch ... slowai_train`
-                 no_init: bool = False,  # keep diffusers' initialisation instead of init_ddpm (to compare; trains worse)
-                 conditional: bool = False,  # train a class-conditional model (sample it with --label and --guidance)
-                 p_uncond: float = 0.1,  # with --conditional: the share of images whose label is dropped in training
-                 head_dim: int = 32,  # channels per attention head, a divisor of 32 (runs made before this setting: 8)
+                 **settings,  # the run's settings, `RunConfig` fields (`--epochs 3 --lr 4e-3 ...` on the command line)
                 ):
     "Train a DDPM on Fashion-MNIST into a run folder (model, losses.csv/png, samples.png, checkpoints)."
     _check(out is not None, '--out is required: the run folder to write')
-    run = train_run(out, epochs, bs, lr, seed, subset, device, ema or None, n_steps, clip_grad, samples, resume,
-                    eps=eps, mixed_precision=mixed_precision, accelerate=accelerate, init=not no_init,
-                    conditional=conditional, p_uncond=p_uncond, head_dim=head_dim)
+    if settings.get('ema') == 0: settings['ema'] = None  # `--ema 0` turns EMA off
+    run = train_run(out, resume, device, accelerate, **settings)
     if int(os.environ.get('RANK', 0)) == 0:  # one message, also when several processes trained
         print(f'run saved in {run}: losses.png, samples.png, unet/ (load with slowai_sample --run {run})')
 
@@ -582,14 +604,25 @@ def slowai_eval(run: str = None,  # a run folder written by slowai_train
                    guidance=guidance)
     print(json.dumps(res, indent=2))
 
-def train_main():
-    "The `slowai_train` command: parse `sys.argv`, report a bad argument in one line with exit status 2."
-    _run_cli(slowai_train.__wrapped__, 'slowai_train')
+def train_parser() -> argparse.ArgumentParser:
+    "`slowai_train`'s options: the four of the run itself, then one per `RunConfig` setting."
+    p = argparse.ArgumentParser(prog='slowai_train', description=slowai_train.__doc__ + ' With --resume, only --epochs may '
+                                "change; the run keeps its other settings.")
+    docs = docments(slowai_train)
+    p.add_argument('--out', metavar='OUT', help=docs['out'])
+    p.add_argument('--resume', action='store_true', help=docs['resume'])
+    p.add_argument('--device', metavar='DEVICE', help=docs['device'])
+    p.add_argument('--accelerate', action='store_true', help=docs['accelerate'])
+    return config_options(p, RunConfig)
 
-def sample_main():
-    "The `slowai_sample` command: parse `sys.argv`, report a bad argument in one line with exit status 2."
-    _run_cli(slowai_sample.__wrapped__, 'slowai_sample')
+def train_main(argv: list[str] | None = None):
+    "The `slowai_train` command: parse `argv` (default `sys.argv`), report a bad argument in one line with exit status 2."
+    _run_cli(slowai_train, 'slowai_train', argv, parser=train_parser())
 
-def eval_main():
-    "The `slowai_eval` command: parse `sys.argv`, report a bad argument in one line with exit status 2."
-    _run_cli(slowai_eval.__wrapped__, 'slowai_eval')
+def sample_main(argv: list[str] | None = None):
+    "The `slowai_sample` command: parse `argv` (default `sys.argv`), report a bad argument in one line with exit status 2."
+    _run_cli(slowai_sample.__wrapped__, 'slowai_sample', argv)
+
+def eval_main(argv: list[str] | None = None):
+    "The `slowai_eval` command: parse `argv` (default `sys.argv`), report a bad argument in one line with exit status 2."
+    _run_cli(slowai_eval.__wrapped__, 'slowai_eval', argv)

@@ -5,10 +5,12 @@
 # %% ../nbs/01_ddpm.ipynb #f9e0b224
 from __future__ import annotations
 
+import argparse
 import contextlib
 import copy
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from functools import partial
 
 import torch
@@ -23,7 +25,8 @@ from .prelude import (Callback, DeviceCB, DivergenceCB, Learner, MetricsCB, OneC
 
 # %% auto #0
 __all__ = ['linear_betas', 'schedule', 'NoiseSchedule', 'DDPM', 'as_schedule', 'scheduler_args', 'to_diffusers',
-           'diffusers_reference', 'sampling_mode', 'reverse_loop', 'fashion_unet', 'EMA', 'ClipGrad', 'train']
+           'diffusers_reference', 'sampling_mode', 'reverse_loop', 'fashion_unet', 'EMA', 'ClipGrad', 'setting',
+           'ConfigError', 'TrainConfig', 'config_options', 'recipe_learner', 'train']
 
 # %% ../nbs/01_ddpm.ipynb #80e826fd
 def linear_betas(n_steps: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02) -> torch.Tensor:
@@ -231,33 +234,114 @@ class ClipGrad(Callback):
     def __init__(self, max_norm: float = 1.0): self.max_norm = max_norm
     def after_backward(self, learn): torch.nn.utils.clip_grad_norm_(learn.model.parameters(), self.max_norm)
 
+# %% ../nbs/01_ddpm.ipynb #5e0c7a3d
+def setting(default, help: str, **cli):
+    "A `TrainConfig` field with its meaning (`help`, also the command line's) and how the command line spells it (`cli`)."
+    return field(default=default, metadata=dict(help=help, **cli))
+
+class ConfigError(ValueError):
+    "A training setting out of range; `field`, `value` and `reason` say which, what it was and what is allowed."
+    def __init__(self, field: str, value, reason: str):
+        self.field, self.value, self.reason = field, value, reason
+        super().__init__(f'{field}={value!r}: {reason}')
+
+def _need(ok: bool, field: str, value, reason: str):
+    if not ok: raise ConfigError(field, value, reason)
+
+def _number(x, integer: bool = False) -> bool:
+    kinds = (int,) if integer else (int, float)
+    return isinstance(x, kinds) and not isinstance(x, bool) and math.isfinite(x)
+
+@dataclass
+class TrainConfig:
+    "The DDPM training recipe; checked when made. `train`, `slowai_train` and the Accelerate path all start from it."
+    epochs: int = setting(2, 'passes over the training images')
+    bs: int = setting(128, 'batch size')
+    lr: float = setting(4e-3, 'peak learning rate of the one-cycle schedule')
+    eps: float = setting(1e-5, "Adam's eps (its default, 1e-8, often makes this U-Net collapse)")
+    seed: int | None = setting(0, 'seeds the weights, the batch order and the noise')
+    subset: int | None = setting(None, 'train on the first SUBSET images only (quick runs)')
+    ema: float | None = setting(0.999, 'EMA decay of the weights that are saved and sampled; None (0 on the command line) turns EMA off')
+    clip_grad: float | None = setting(None, 'clip the gradient norm to this value')
+    n_steps: int = setting(1000, 'T, the number of steps in the noise schedule')
+    collapse: float | None = setting(0.9, "stop a run whose loss climbs back to this share of where it started (see DivergenceCB); None: don't", cli=False)
+
+    def __post_init__(self): self.check()
+
+    def check(self):
+        "Raise `ConfigError` for the first setting out of range."
+        _need(_number(self.epochs, True) and self.epochs >= 1, 'epochs', self.epochs, 'must be at least 1')
+        _need(_number(self.bs, True) and self.bs >= 1, 'bs', self.bs, 'the batch size must be at least 1')
+        _need(_number(self.lr) and self.lr > 0, 'lr', self.lr, 'the learning rate must be positive')
+        _need(_number(self.eps) and self.eps > 0, 'eps', self.eps, "Adam's eps must be positive")
+        _need(self.seed is None or (_number(self.seed, True) and self.seed >= 0), 'seed', self.seed, 'must be 0 or more')
+        _need(self.subset is None or (_number(self.subset, True) and self.subset >= 1), 'subset', self.subset,
+              'must be a positive number of images')
+        _need(self.ema is None or (_number(self.ema) and 0 < self.ema < 1), 'ema', self.ema,
+              'the EMA decay must be between 0 and 1 (or 0 to turn EMA off)')
+        _need(self.clip_grad is None or (_number(self.clip_grad) and self.clip_grad > 0), 'clip_grad', self.clip_grad,
+              'the largest gradient norm must be positive')
+        _need(_number(self.n_steps, True) and self.n_steps >= 2, 'n_steps', self.n_steps, 'the schedule needs at least 2 steps')
+        _need(self.collapse is None or (_number(self.collapse) and 0 < self.collapse), 'collapse', self.collapse,
+              'must be a positive share of the starting loss, or None')
+
+def config_options(parser: argparse.ArgumentParser, cls: type = TrainConfig) -> argparse.ArgumentParser:
+    "Add to `parser` one option per field of the config dataclass `cls`, with its meaning and default; options not given are left out."
+    for f in fields(cls):
+        if f.metadata.get('cli', True) is False: continue
+        kind = str(f.type).split('|')[0].strip()  # 'int | None' -> 'int' (annotations are strings here)
+        name, help = '--' + f.metadata.get('flag', f.name), f.metadata['help']
+        if kind == 'bool':
+            parser.add_argument(name, dest=f.name, action='store_false' if f.default else 'store_true', default=argparse.SUPPRESS, help=help)
+        else:
+            parser.add_argument(name, dest=f.name, type=dict(int=int, float=float, str=str)[kind], default=argparse.SUPPRESS,
+                                metavar=kind.upper(), help=help if f.default is None else f'{help} (default: {f.default})')
+    return parser
+
+def recipe_learner(cfg: TrainConfig,
+                   model: nn.Module,  # the noise predictor
+                   ddpm: DDPM | None = None,  # the training callback; default `DDPM(cfg.n_steps)`
+                   dls=None,  # default `get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed)`
+                   device: torch.device | str | None = None,  # default: CUDA, MPS or CPU, whichever exists
+                   extra_cbs: Sequence[Callback] = (),  # more callbacks (mixed precision, Accelerate, checkpoints, ...)
+                   progress: bool = True,  # show progress bars
+                   opt_func: Callable | None = None,  # default: Adam with `cfg.eps`
+                  ) -> Learner:
+    "A Learner that trains `model` with the recipe `cfg` (Algorithm 1); its EMA callback, if any, is `learn.ema`."
+    ddpm = DDPM(cfg.n_steps) if ddpm is None else ddpm
+    dls = get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed) if dls is None else dls
+    ema = EMA(cfg.ema) if cfg.ema is not None else None
+    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(cfg.lr), DivergenceCB(collapse=cfg.collapse)]
+    cbs += [cb for cb in (ProgressCB() if progress else None, ema,
+                          ClipGrad(cfg.clip_grad) if cfg.clip_grad is not None else None) if cb is not None]
+    opt_func = partial(torch.optim.Adam, eps=cfg.eps) if opt_func is None else opt_func
+    learn = Learner(model, dls, F.mse_loss, lr=cfg.lr, cbs=cbs + list(extra_cbs), opt_func=opt_func)
+    learn.ema = ema
+    return learn
+
 # %% ../nbs/01_ddpm.ipynb #c07a755b
 def train(model: nn.Module,  # the noise predictor, e.g. `fashion_unet()`
-          lr: float = 4e-3,  # peak learning rate of the one-cycle schedule
-          n_epochs: int = 2,
-          bs: int = 128,  # batch size
+          lr: float = TrainConfig.lr,  # peak learning rate of the one-cycle schedule
+          n_epochs: int = TrainConfig.epochs,
+          bs: int = TrainConfig.bs,  # batch size
           opt_func: Callable | None = None,  # default: Adam with eps=1e-5 (PyTorch's 1e-8 lets runs collapse)
           extra_cbs: Sequence[Callback] = (),  # more callbacks (mixed precision, Accelerate, ...)
           ddpm: DDPM | None = None,  # the schedule; default `DDPM()`
           dls=None,  # default `get_dls(bs, subset=subset, seed=seed)`
-          subset: int | None = None,  # train on the first `subset` images only
-          seed: int | None = 0,  # seeds the weights' noise draws and the batch order
+          subset: int | None = TrainConfig.subset,  # train on the first `subset` images only
+          seed: int | None = TrainConfig.seed,  # seeds the weights' noise draws and the batch order
           device: torch.device | str | None = None,  # default: CUDA, MPS or CPU, whichever exists
-          ema: float | None = 0.999,  # EMA decay; None for no EMA
-          clip_grad: float | None = None,  # clip the gradient norm to this; None for no clipping
+          ema: float | None = TrainConfig.ema,  # EMA decay; None for no EMA
+          clip_grad: float | None = TrainConfig.clip_grad,  # clip the gradient norm to this; None for no clipping
           progress: bool = True,  # show progress bars
-          collapse: float | None = 0.9,  # stop a run whose loss climbs back up (see `DivergenceCB`); None: let it run
+          collapse: float | None = TrainConfig.collapse,  # stop a run whose loss climbs back up (see `DivergenceCB`); None: let it run
          ) -> DDPM:
     "Train `model` to predict noise (Algorithm 1); returns the `DDPM` with `.learn` and `.model` (EMA weights if any)."
-    if seed is not None: torch.manual_seed(seed)
     ddpm = DDPM() if ddpm is None else ddpm
-    dls = get_dls(bs, subset=subset, seed=seed) if dls is None else dls
-    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(lr), DivergenceCB(collapse=collapse)]
-    if progress: cbs.append(ProgressCB())
-    if ema is not None: cbs.append(ema_cb := EMA(ema))
-    if clip_grad is not None: cbs.append(ClipGrad(clip_grad))
-    opt_func = partial(torch.optim.Adam, eps=1e-5) if opt_func is None else opt_func
-    learn = Learner(model, dls, F.mse_loss, lr=lr, cbs=cbs + list(extra_cbs), opt_func=opt_func)
-    learn.fit(n_epochs)
-    ddpm.learn, ddpm.model = learn, ema_cb.model if ema is not None else model
+    cfg = TrainConfig(epochs=n_epochs, bs=bs, lr=lr, seed=seed, subset=subset, ema=ema, clip_grad=clip_grad,
+                      n_steps=ddpm.n_steps, collapse=collapse)
+    if seed is not None: torch.manual_seed(seed)
+    learn = recipe_learner(cfg, model, ddpm, dls, device, extra_cbs, progress, opt_func)
+    learn.fit(cfg.epochs)
+    ddpm.learn, ddpm.model = learn, learn.ema.model if learn.ema is not None else model
     return ddpm
