@@ -6,23 +6,38 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from fastcore.basics import patch
 
-from .prelude import CancelBatchException, Callback, DeviceCB, MetricsCB, OneCycle
-from .ddpm import DDPM, EMA, ConfigError, TrainConfig, config_options, fashion_unet, recipe_learner
+from .prelude import CancelBatchException, Callback, MetricsCB, OneCycle
+from .ddpm import DDPM, ConfigError, TrainConfig, config_options, fashion_unet, recipe_learner
 from .init import init_ddpm
 
 # %% auto #0
-__all__ = ['AccelerateCB', 'shard_loaders', 'ShardedDDPM', 'train_accelerate', 'BatchLosses', 'accel_main']
+__all__ = ['shard_loaders', 'AccelerateCB', 'ShardedDDPM', 'train_accelerate', 'BatchLosses', 'accel_main']
 
 # %% ../nbs/04_accelerate.ipynb #40c22696
+def shard_loaders(dls,  # `DataLoaders` whose `train` and `valid` are `BatchLoader`s
+                  rank: int,  # this process's index
+                  world_size: int,  # the number of processes
+                  warn=print,  # where to report a dropped last batch
+                 ):
+    "Make each loader yield this process's share of every global batch."
+    for name, dl in (('train', dls.train), ('valid', dls.valid)):
+        if dl.bs % world_size:
+            raise ValueError(f'{name} batch size {dl.bs} is not divisible by {world_size} processes; '
+                             f'pick a batch size that is a multiple of {world_size}')
+        dl.rank, dl.world_size = rank, world_size
+    last = len(dls.train.x) % dls.train.bs
+    if 0 < last < world_size and not dls.train.drop_last:
+        dls.train.drop_last = True
+        warn(f'the last training batch has {last} items for {world_size} processes: dropping it')
+
+# %% ../nbs/04_accelerate.ipynb #7a94818e
 def _silent(*args, **kwargs): pass
 
 class AccelerateCB(Callback):
@@ -40,75 +55,26 @@ class AccelerateCB(Callback):
     def is_main(self) -> bool: return self.accelerator.is_main_process
 
     def before_fit(self, learn):
+        "Tell the Learner how many processes train and where, shard the data, and prepare the model and optimiser."
         acc = self.accelerator
-        learn.is_main, learn.world_size = self.is_main, acc.num_processes  # callbacks that write files ask is_main
-        for cb in learn.cbs:
-            if isinstance(cb, DeviceCB): cb.device = acc.device
-            if isinstance(cb, EMA) and cb.model is None: cb.model = copy.deepcopy(learn.model).eval().requires_grad_(False)
-            if isinstance(cb, MetricsCB): self._gather_metrics(cb)
-        self._shard(learn.dls)
+        learn.is_main, learn.world_size, learn.device = self.is_main, acc.num_processes, acc.device
+        learn.unwrap, learn.reduce = acc.unwrap_model, lambda t: acc.gather(t[None]).sum(0)
+        shard_loaders(learn.dls, acc.process_index, acc.num_processes, warn=print if self.is_main else _silent)
         learn.model, learn.opt = acc.prepare(learn.model, learn.opt)
         learn.scaler = acc.scaler  # fp16 only: DivergenceCB then leaves overflowing gradients to it
 
-# %% ../nbs/04_accelerate.ipynb #7a94818e
-def shard_loaders(dls,  # `DataLoaders` whose `train` and `valid` are `BatchLoader`s
-                  rank: int,  # this process's index
-                  world_size: int,  # the number of processes
-                  warn=print,  # where to report a dropped last batch
-                 ):
-    "Make each loader yield this process's share of every global batch."
-    for name, dl in (('train', dls.train), ('valid', dls.valid)):
-        if dl.bs % world_size:
-            raise ValueError(f'{name} batch size {dl.bs} is not divisible by {world_size} processes; '
-                             f'pick a batch size that is a multiple of {world_size}')
-        dl.rank, dl.world_size = rank, world_size
-    last = len(dls.train.x) % dls.train.bs
-    if 0 < last < world_size and not dls.train.drop_last:
-        dls.train.drop_last = True
-        warn(f'the last training batch has {last} items for {world_size} processes: dropping it')
+    def before_batch(self, learn):
+        "Skip a validation batch whose share on this process is empty (last batch smaller than the number of processes)."
+        if not learn.training and len(learn.batch[-1]) == 0: raise CancelBatchException()
 
-# %% ../nbs/04_accelerate.ipynb #6e3f802b
-@patch
-def _shard(self: AccelerateCB, dls):
-    shard_loaders(dls, self.accelerator.process_index, self.accelerator.num_processes,
-                  warn=print if self.is_main else _silent)
+    def backward(self, learn):
+        "Backpropagate through the accelerator, which scales the loss where fp16 needs it."
+        self.accelerator.backward(learn.loss)
 
-@patch
-def _gather_metrics(self: AccelerateCB, cb: MetricsCB):
-    "Make `cb` average over the items of every process, and print on the main process only."
-    acc = self.accelerator
-    def epoch_values(learn) -> list[float]:
-        sums = cb.sums if cb.sums is not None else torch.zeros(len(cb.names))
-        row = torch.cat([sums.float().to(acc.device), torch.tensor([float(cb.count)], device=acc.device)])
-        total = acc.gather(row[None]).sum(0)
-        return (total[:-1] / total[-1]).tolist() if total[-1] > 0 else [float('nan')] * len(cb.names)
-    cb.epoch_values = epoch_values
-    if not self.is_main: cb.printer = _silent
-
-# %% ../nbs/04_accelerate.ipynb #182c0429
-@patch
-def before_epoch(self: AccelerateCB, learn):
-    "Silence the metrics table on every process but the main one."
-    if not self.is_main:  # ProgressCB may have re-routed the table through its bar in its own before_fit
-        for cb in learn.cbs:
-            if isinstance(cb, MetricsCB): cb.printer = _silent
-
-@patch
-def before_batch(self: AccelerateCB, learn):
-    "Skip a validation batch whose share on this process is empty."
-    # a validation share can be empty (last batch smaller than the number of processes): nothing to evaluate
-    if not learn.training and len(learn.batch[-1]) == 0: raise CancelBatchException()
-
-@patch
-def backward(self: AccelerateCB, learn):
-    "Backpropagate through the accelerator, which scales the loss where fp16 needs it."
-    self.accelerator.backward(learn.loss)
-
-@patch
-def after_fit(self: AccelerateCB, learn):
-    "Give the learner back the plain model and optimiser, unwrapped from what `prepare` made of them."
-    learn.model = self.accelerator.unwrap_model(learn.model)
-    learn.opt = getattr(learn.opt, 'optimizer', learn.opt)
+    def after_fit(self, learn):
+        "Give the learner back the plain model and optimiser, unwrapped from what `prepare` made of them."
+        learn.model = learn.unwrapped_model
+        learn.opt = getattr(learn.opt, 'optimizer', learn.opt)
 
 # %% ../nbs/04_accelerate.ipynb #eeff460a
 class ShardedDDPM(DDPM):

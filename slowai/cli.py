@@ -75,23 +75,25 @@ def _rng_tensors(learn) -> dict[str, torch.Tensor]:
     if torch.cuda.is_available(): out['rng.cuda'] = torch.cuda.get_rng_state()
     return out
 
-def save_checkpoint(path: str | Path, learn: Learner, ema: EMA | None,
+def save_checkpoint(path: str | Path, learn: Learner,
                     epoch: int,  # the last finished epoch (-1 if none)
                     batches_done: int = 0,  # training batches already done in epoch `epoch + 1`
                     loader_state: torch.Tensor | None = None,  # the training loader's generator state at that epoch's start
                    ) -> Path:
     "Save all the state needed to resume after `epoch` (and `batches_done` more batches) as one safetensors file, atomically."
-    model = getattr(learn.model, 'module', learn.model)  # the plain model inside a DistributedDataParallel wrapper
-    tensors = {f'model.{k}': v for k, v in model.state_dict().items()}
-    if ema is not None: tensors |= {f'ema.{k}': v for k, v in ema.model.state_dict().items()}
+    tensors = {f'model.{k}': v for k, v in learn.unwrapped_model.state_dict().items()}
+    meta = dict(epoch=epoch, batches_done=batches_done)
+    for cb in learn.cbs:  # each callback with state keeps it under its own name: tensors in the file, the rest in `meta`
+        if cb.state_name is None: continue
+        state = cb.state_dict()
+        tensors |= {f'{cb.state_name}.{k}': v for k, v in state.items() if isinstance(v, torch.Tensor)}
+        meta[cb.state_name] = {k: v for k, v in state.items() if not isinstance(v, torch.Tensor)}
     opt_state = learn.opt.state_dict()
     for i, st in opt_state['state'].items():
         for k, v in st.items(): tensors[f'opt.{i}.{k}'] = v if isinstance(v, torch.Tensor) else torch.tensor(v)
     tensors |= _rng_tensors(learn)
     if loader_state is not None: tensors['rng.train_loader'] = loader_state
-    sched = next((cb.sched for cb in learn.cbs if isinstance(cb, OneCycle)), None)
-    meta = dict(epoch=epoch, batches_done=batches_done, opt_groups=opt_state['param_groups'], sched=sched.state_dict() if sched else None,
-                ema_n=ema.n if ema is not None else None)
+    meta['opt_groups'] = opt_state['param_groups']
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     return atomic_write(path, lambda p: save_file(tensors, str(p), metadata={'slowai': json.dumps(meta)}))
 
@@ -113,7 +115,7 @@ def latest_checkpoint(run: Path, warn: Callable = print):
     return None
 
 class RestoreCB(Callback):
-    "Put a checkpoint's optimiser, scheduler and random states back after the Learner made them; skip what was done."
+    "Put a checkpoint's optimiser, callback and random states back after the Learner and callbacks made theirs; skip what was done."
     order = OneCycle.order + 1  # after OneCycle has made its scheduler, before ProgressCB wraps the epochs
     def __init__(self, tensors, meta): self.tensors, self.meta = tensors, meta
     def before_fit(self, learn):
@@ -124,8 +126,12 @@ class RestoreCB(Callback):
                 _, i, name = k.split('.', 2)
                 state.setdefault(int(i), {})[name] = v
         learn.opt.load_state_dict({'state': state, 'param_groups': m['opt_groups']})
-        if m['sched'] is not None:
-            next(cb for cb in learn.cbs if isinstance(cb, OneCycle)).sched.load_state_dict(m['sched'])
+        if 'ema_n' in m: m = m | dict(ema={'n': m['ema_n']})  # checkpoints written before callbacks kept their own state
+        for cb in learn.cbs:
+            name = cb.state_name
+            if name is None or m.get(name) is None: continue
+            prefix = name + '.'
+            cb.load_state_dict(m[name] | {k[len(prefix):]: v for k, v in t.items() if k.startswith(prefix)})
         torch.set_rng_state(t['rng.torch'])
         if 'rng.cuda' in t and torch.cuda.is_available(): torch.cuda.set_rng_state(t['rng.cuda'])
         learn.dls.train.generator.set_state(t['rng.train_loader'])
@@ -203,7 +209,7 @@ class RunCB(Callback):
         self.stop_requested, self.interrupted_at = False, None
 
     def before_fit(self, learn):
-        self.writes = getattr(learn, 'is_main', True)  # one writer among several processes
+        self.writes = learn.is_main  # one writer among several processes
         self.ema = getattr(learn, 'ema', None)  # the EMA callback of `recipe_learner`, if the run keeps one
 
     def before_epoch(self, learn):
@@ -218,7 +224,7 @@ class RunCB(Callback):
         if not (self.stop_requested and learn.training): return
         done = self.skipped + learn.iter + 1
         if self.writes:
-            save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}-batch-{done:06d}.safetensors', learn, self.ema,
+            save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}-batch-{done:06d}.safetensors', learn,
                             learn.epoch - 1, batches_done=done, loader_state=self.loader_state)
         self.interrupted_at = (learn.epoch, done)
         raise CancelFitException()
@@ -237,12 +243,12 @@ class RunCB(Callback):
         write_csv(self.run/'losses.csv', rows, ['epoch', 'split', 'loss', 'seconds'])
         write_csv(self.run/'batch_losses.csv', batches, ['epoch', 'batch', 'loss'])
         plot_losses(rows, self.run/'losses.png', batches)
-        save_pipeline(self.run, self.ema.model if self.ema else getattr(learn.model, 'module', learn.model), self.ddpm)
-        save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}.safetensors', learn, self.ema, learn.epoch)
+        save_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model, self.ddpm)
+        save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}.safetensors', learn, learn.epoch)
         ckpts = self.run/'checkpoints'
         for old in sorted(ckpts.glob('epoch-????.safetensors'))[:-self.keep] + list(ckpts.glob('epoch-*-batch-*')): old.unlink()
         write_json(self.run/'slowai.json', self.info | dict(epochs_done=learn.epoch + 1,
-                                                            processes=getattr(learn, 'world_size', 1)))
+                                                            processes=learn.world_size))
 
 # %% ../nbs/07_cli.ipynb #ca6219a6
 DEVICES = ('cpu', 'cuda', 'mps')
@@ -380,18 +386,14 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
             path, tensors, meta = found
             print(f'resuming {out} after epoch {meta["epoch"]} from {path.name}')
             model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
-            if learn.ema is not None:
-                learn.ema.model = unet().eval().requires_grad_(False)
-                learn.ema.model.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith('ema.')})
-                learn.ema.n = meta['ema_n']
-            learn.cbs.append(RestoreCB(tensors, meta))
+            learn.cbs.append(RestoreCB(tensors, meta))  # the optimiser, the EMA and the schedule, once the fit has made them
         else: print(f'{out}: no checkpoint yet, starting from the first epoch')
     with stop_on_sigint(run_cb): learn.fit(cfg.epochs)
     if run_cb.interrupted_at is not None:
         epoch, batch = run_cb.interrupted_at
         raise Interrupted(f'interrupted in epoch {epoch} after batch {batch}; a checkpoint was saved: '
                           f'continue with slowai_train --out {out} --resume')
-    if cfg.samples and getattr(learn, 'is_main', True):
+    if cfg.samples and learn.is_main:
         final = learn.ema.model if learn.ema is not None else learn.model
         n = cfg.samples
         labels = dict(labels=balanced_labels(n), guidance=DEFAULT_GUIDANCE) if cfg.conditional else {}  # every class in turn

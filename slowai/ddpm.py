@@ -209,7 +209,8 @@ def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at eac
 # %% ../nbs/01_ddpm.ipynb #da24f80a
 class EMA(Callback):
     "Keep `self.model`, an exponential moving average of the learner's model, updated after every optimiser step."
-    order = 30
+    order = OneCycle.order - 3  # copies the placed model before a distributed wrapper is put around it (at OneCycle.order - 2)
+    state_name = 'ema'  # its state in a checkpoint: the averaged weights and the step count
     def __init__(self, decay: float = 0.999,  # the long-run decay d
                  warmup: int = 10,  # w in d_n = min(d, (1+n)/(w+n))
                 ):
@@ -218,16 +219,26 @@ class EMA(Callback):
 
     def before_fit(self, learn):
         if self.model is None:
-            self.model = copy.deepcopy(learn.model).eval().requires_grad_(False)
-        self.model.to(next(learn.model.parameters()).device)
+            self.model = copy.deepcopy(learn.unwrapped_model).eval().requires_grad_(False)
+
+    def before_epoch(self, learn):  # after every before_fit: the averaged copy goes where the model ended up
+        self.model.to(next(learn.unwrapped_model.parameters()).device)
 
     @torch.no_grad()
     def after_step(self, learn):
         d = min(self.decay, (1 + self.n) / (self.warmup + self.n))
         self.n += 1
-        ema, live = list(self.model.parameters()), list(learn.model.parameters())
+        model = learn.unwrapped_model
+        ema, live = list(self.model.parameters()), list(model.parameters())
         torch._foreach_lerp_(ema, live, 1 - d)
-        for b_ema, b in zip(self.model.buffers(), learn.model.buffers()): b_ema.copy_(b)
+        for b_ema, b in zip(self.model.buffers(), model.buffers()): b_ema.copy_(b)
+
+    def state_dict(self) -> dict: return dict(self.model.state_dict(), n=self.n)
+    def load_state_dict(self, state: dict):
+        "Put back the averaged weights and step count of a checkpoint (after `before_fit` made the copy)."
+        state = dict(state)
+        self.n = state.pop('n')
+        self.model.load_state_dict(state)
 
 class ClipGrad(Callback):
     "Clip the gradient norm to `max_norm` before every optimiser step."

@@ -307,8 +307,9 @@ class CancelBatchException(Exception):
     "Raise in a callback to skip the rest of the current batch."
 
 class Callback:
-    "Base class for callbacks; lower `order` runs first."
+    "Base class for callbacks; lower `order` runs first. One with state to checkpoint names it `state_name` and has `state_dict()`/`load_state_dict(state)`."
     order = 0
+    state_name: str | None = None
 
 def run_cbs(cbs: Sequence[Callback], event: str, learn=None):
     "Call method `event(learn)` on each callback that has it, in `order`."
@@ -353,7 +354,25 @@ class Learner:
                 ):
         self.model, self.dls, self.loss_func, self.lr, self.opt_func = model, dls, loss_func, lr, opt_func
         self.cbs = list(cbs)
-        self.opt = None
+        self.opt, self.history, self.scaler = None, [], None  # `scaler`: a mixed-precision gradient scaler, if one is in charge
+        # What the callbacks share. One process on one device unless a callback (AccelerateCB) says otherwise.
+        self.device = None  # where batches go (DeviceCB sets it)
+        self.is_main, self.world_size = True, 1  # with several processes only the main one writes files and tables
+        self.unwrap = None  # returns the plain model inside a wrapper (Accelerate's `unwrap_model`); None: no wrapper
+        self.reduce = None  # sums a tensor over the processes; None: one process
+        self.log_to = None  # where `log` sends table rows (ProgressCB routes them through its bar); None: `self.table`
+
+    @property
+    def unwrapped_model(self) -> nn.Module:
+        "The model being trained, without a distributed wrapper."
+        return self.model if self.unwrap is None else self.unwrap(self.model)
+
+    def log(self, row: str):
+        "Write one row of the run's table (space-separated, the first row a header), on the main process only."
+        if not self.is_main: return
+        if self.log_to is not None: return self.log_to(row)
+        if self.table is None: self.table = TextTable()
+        self.table(row)
 
     def callback(self, event: str): run_cbs(self.cbs, event, self)
 
@@ -409,6 +428,7 @@ class Learner:
         if not (isinstance(n_epochs, int) and n_epochs > 0): raise ValueError(f'n_epochs={n_epochs!r}: expected a positive integer')
         cbs = list(cbs)
         self.cbs += cbs
+        self.table = None  # every fit writes a table of its own
         try:
             self.n_epochs, self.epochs = n_epochs, range(n_epochs)
             if self.opt is None or lr is not None: self.opt = self.opt_func(self.model.parameters(), lr=self.lr if lr is None else lr)
@@ -432,11 +452,13 @@ def to_device(x, device: torch.device | str):
     return x
 
 class DeviceCB(Callback):
-    "Move the model to `device` before fitting and every batch to it before use."
+    "Move the model to `device` before fitting, and make it `learn.device`, where every batch goes before use."
     order = -10
     def __init__(self, device: torch.device | str | None = None): self.device = torch.device(device or default_device())
-    def before_fit(self, learn): learn.model.to(self.device)
-    def before_batch(self, learn): learn.batch = to_device(learn.batch, self.device)
+    def before_fit(self, learn):
+        learn.device = self.device
+        learn.model.to(self.device)
+    def before_batch(self, learn): learn.batch = to_device(learn.batch, learn.device)
 
 # %% ../nbs/00_prelude.ipynb #ef42b56f
 def in_notebook() -> bool:
@@ -474,9 +496,7 @@ class MetricsCB(Callback):
         self.names = ['loss'] + [m.__name__ for m in metrics]
 
     def before_fit(self, learn):
-        learn.history = getattr(learn, 'history', [])
-        self.header_due = True  # written with the first row, so that a printer swapped in before then gets it too
-        self.table = TextTable()
+        self.header_due = True  # written with the first row, so that a table routed elsewhere before then gets it too
         self.t0 = time.perf_counter()
 
     def before_epoch(self, learn):
@@ -490,15 +510,18 @@ class MetricsCB(Callback):
         self.count += n
 
     def epoch_values(self, learn) -> list[float]:
-        "The mean of each recorded value over the pass (a hook for callbacks that combine processes)."
-        return (self.sums / self.count).tolist() if self.count else [float('nan')] * len(self.names)
+        "The mean of each recorded value over the pass, over every process's items when several train (`learn.reduce`)."
+        if learn.reduce is None: return (self.sums / self.count).tolist() if self.count else [float('nan')] * len(self.names)
+        sums = self.sums if self.sums is not None else torch.zeros(len(self.names))
+        total = learn.reduce(torch.cat([sums.float().to(learn.device), torch.tensor([float(self.count)], device=learn.device)]))
+        return (total[:-1] / total[-1]).tolist() if total[-1] > 0 else [float('nan')] * len(self.names)
 
     def after_epoch(self, learn):
         vals = self.epoch_values(learn)
         row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),
                    time=time.perf_counter() - self.t_epoch)
         learn.history.append(row)
-        out = self.printer or self.table
+        out = self.printer or learn.log
         if self.header_due: out(self._row(['epoch', 'pass'] + self.names + ['time']))
         self.header_due = False
         out(self._row([learn.epoch, 'train' if learn.training else 'eval']
@@ -519,9 +542,8 @@ class ProgressCB(Callback):
     def before_fit(self, learn):
         self.losses = []
         learn.epochs = self.mbar = master_bar(learn.epochs)
-        # MetricsCB prints through the bar, as rows of one table, so that rows and bars do not interleave badly.
-        self.printers = {cb: cb.printer for cb in learn.cbs if isinstance(cb, MetricsCB)}
-        for cb in self.printers: cb.printer = self.write_row
+        # the run's table goes through the bar, as rows of one table, so that rows and bars do not interleave badly
+        self.log_to, learn.log_to = learn.log_to, self.write_row
 
     def write_row(self, row: str):
         "One row of MetricsCB's table (its first row is the header), as a table row of the bar."
@@ -538,15 +560,17 @@ class ProgressCB(Callback):
             self.losses.append(loss)
             if self.plot and len(self.losses) > 1: self.mbar.update_graph([[range(len(self.losses)), self.losses]])
 
-    def after_fit(self, learn):
-        for cb, printer in self.printers.items(): cb.printer = printer
+    def after_fit(self, learn): learn.log_to = self.log_to
 
 class BatchSchedCB(Callback):
     "Make a learning-rate scheduler with `sched_func(opt)` at the start of a fit and step it after every optimiser step."
     order = 5
+    state_name = 'sched'  # its state's name in a checkpoint (see `Callback`)
     def __init__(self, sched_func: Callable): self.sched_func = sched_func
     def before_fit(self, learn): self.sched = self.sched_func(learn.opt)
     def after_step(self, learn): self.sched.step()
+    def state_dict(self) -> dict: return self.sched.state_dict()
+    def load_state_dict(self, state: dict): self.sched.load_state_dict(state)
 
 class OneCycle(BatchSchedCB):
     "PyTorch's `OneCycleLR` up to `max_lr` over all the training batches of the fit."
@@ -583,7 +607,7 @@ class DivergenceCB(Callback):
             self.count += 1
 
     def after_backward(self, learn):
-        if getattr(learn, 'scaler', None) is not None: return
+        if learn.scaler is not None: return
         grads = [p.grad for p in learn.model.parameters() if p.grad is not None]
         if grads: self._flag(torch.isfinite(torch.stack(torch._foreach_norm(grads)).norm()))
 
@@ -605,13 +629,11 @@ class DivergenceCB(Callback):
                'bfloat16 has float32\'s range (MixedPrecision(torch.bfloat16), slowai_train --mixed_precision bf16), '
                'but activations that grow without bound make float32 and bfloat16 runs collapse as well (the mixed '
                'precision notebook measures one): lower the learning rate or lengthen its warm-up first.'
-               if getattr(learn, 'scaler', None) is not None else ''))
+               if learn.scaler is not None else ''))
 
     def _check_collapse(self, learn, first: int, lr: float):
         mean, self.win, self.count = self.win / self.count, None, 0
-        if torch.distributed.is_available() and torch.distributed.is_initialized():  # all processes decide on one mean
-            torch.distributed.all_reduce(mean)
-            mean = mean / torch.distributed.get_world_size()
+        if learn.reduce is not None: mean = learn.reduce(mean) / learn.world_size  # all processes decide on one mean
         mean = mean.item()
         if self.first is None: self.first = mean; return
         if mean < self.first / 2: self.low = mean if self.low is None else min(self.low, mean)
