@@ -6,249 +6,42 @@
 from __future__ import annotations
 
 import argparse
-import csv
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from functools import partial
 import json
 import os
 import signal
 import sys
-import tempfile
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
-from diffusers import DDPMPipeline, UNet2DModel
+from diffusers import UNet2DModel
 from fastcore.docments import docments
 from fastcore.script import anno_parser, call_parse
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
-from .prelude import (CancelFitException, Callback, DataError, DeviceCB, DivergenceCB, Learner, MetricsCB, OneCycle,
-                            ProgressCB, TrainingDiverged, get_dls, show_images)
-from .ddpm import (DDPM, EMA, ConfigError, TrainConfig, config_options, fashion_unet, recipe_learner, setting, to_diffusers,
-                         _need, _number)
+from .prelude import Callback, DataError, TrainingDiverged, show_images
+from .ddpm import DDPM, ConfigError, config_options, fashion_unet, recipe_learner
 from .conditional import ConditionalDDPM, balanced_labels, is_conditional, label_index
 from .init import init_ddpm
 from .mixed import MixedPrecision, load_pretrained
 from .samplers import SAMPLERS, sample as sample_with
+from .runs import (NUM_CLASSES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
+                         write_json)
 
 # %% auto #0
-__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'PRECISIONS', 'NUM_CLASSES', 'DEFAULT_GUIDANCE',
-           'UsageError', 'atomic_write', 'write_json', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint',
-           'RestoreCB', 'save_pipeline', 'smooth', 'plot_losses', 'read_losses', 'read_batch_losses', 'write_csv',
-           'RunCB', 'default_sampling', 'is_run', 'RunConfig', 'flag_of', 'train_run', 'Interrupted', 'stop_on_sigint',
-           'save_grid', 'load_run', 'load_model', 'sampling_args', 'sampler_label', 'label_args', 'sample_run',
-           'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_parser', 'train_main', 'sample_main',
-           'eval_main']
+__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'DEFAULT_GUIDANCE', 'UsageError', 'default_sampling',
+           'flag_of', 'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid', 'load_model', 'sampling_args',
+           'sampler_label', 'label_args', 'sample_run', 'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval',
+           'train_parser', 'train_main', 'sample_main', 'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
-    "A bad command-line argument or run folder: reported as one line on stderr with exit status 2."
+    "A bad command-line argument: reported as one line on stderr with exit status 2."
 
-def atomic_write(path: str | Path,  # the file to (re)place
-                 write: Callable[[Path], None],  # writes the content to the temporary path it is given
-                ) -> Path:
-    "Write a file through `write(tmp)` to a temporary name beside `path`, then rename it into place."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-    return path
-
-def write_json(path, obj):
-    "Write `obj` as indented JSON to `path` through `atomic_write`, so a reader never sees half a file."
-    return atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2)))
-
-# %% ../nbs/07_cli.ipynb #6e4f0188
-def _rng_tensors(learn) -> dict[str, torch.Tensor]:
-    out = {'rng.torch': torch.get_rng_state(), 'rng.train_loader': learn.dls.train.generator.get_state()}
-    if torch.cuda.is_available(): out['rng.cuda'] = torch.cuda.get_rng_state()
-    return out
-
-def save_checkpoint(path: str | Path, learn: Learner,
-                    epoch: int,  # the last finished epoch (-1 if none)
-                    batches_done: int = 0,  # training batches already done in epoch `epoch + 1`
-                    loader_state: torch.Tensor | None = None,  # the training loader's generator state at that epoch's start
-                   ) -> Path:
-    "Save all the state needed to resume after `epoch` (and `batches_done` more batches) as one safetensors file, atomically."
-    tensors = {f'model.{k}': v for k, v in learn.unwrapped_model.state_dict().items()}
-    meta = dict(epoch=epoch, batches_done=batches_done)
-    for cb in learn.cbs:  # each callback with state keeps it under its own name: tensors in the file, the rest in `meta`
-        if cb.state_name is None: continue
-        state = cb.state_dict()
-        tensors |= {f'{cb.state_name}.{k}': v for k, v in state.items() if isinstance(v, torch.Tensor)}
-        meta[cb.state_name] = {k: v for k, v in state.items() if not isinstance(v, torch.Tensor)}
-    opt_state = learn.opt.state_dict()
-    for i, st in opt_state['state'].items():
-        for k, v in st.items(): tensors[f'opt.{i}.{k}'] = v if isinstance(v, torch.Tensor) else torch.tensor(v)
-    tensors |= _rng_tensors(learn)
-    if loader_state is not None: tensors['rng.train_loader'] = loader_state
-    meta['opt_groups'] = opt_state['param_groups']
-    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    return atomic_write(path, lambda p: save_file(tensors, str(p), metadata={'slowai': json.dumps(meta)}))
-
-def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
-    "The tensors and metadata of a checkpoint; `UsageError` if it is truncated or not one of ours."
-    try:
-        from safetensors import safe_open
-        with safe_open(str(path), 'pt') as f: meta = json.loads((f.metadata() or {})['slowai'])
-        return load_file(str(path)), meta
-    except (SafetensorError, KeyError, json.JSONDecodeError, OSError, ValueError) as e:
-        raise UsageError(f'{path}: not a readable slowai checkpoint ({type(e).__name__}: {e})') from None
-
-# %% ../nbs/07_cli.ipynb #6a9e5285
-def latest_checkpoint(run: Path, warn: Callable = print):
-    "`(path, tensors, meta)` of the newest readable checkpoint in `run/checkpoints`, or None."
-    for p in sorted((run/'checkpoints').glob('epoch-*.safetensors'), reverse=True):
-        try: return (p, *load_checkpoint(p))
-        except UsageError as e: warn(f'skipping {e}')
-    return None
-
-class RestoreCB(Callback):
-    "Put a checkpoint's optimiser, callback and random states back after the Learner and callbacks made theirs; skip what was done."
-    order = OneCycle.order + 1  # after OneCycle has made its scheduler, before ProgressCB wraps the epochs
-    def __init__(self, tensors, meta): self.tensors, self.meta = tensors, meta
-    def before_fit(self, learn):
-        t, m = self.tensors, self.meta
-        state = {}
-        for k, v in t.items():
-            if k.startswith('opt.'):
-                _, i, name = k.split('.', 2)
-                state.setdefault(int(i), {})[name] = v
-        learn.opt.load_state_dict({'state': state, 'param_groups': m['opt_groups']})
-        if 'ema_n' in m: m = m | dict(ema={'n': m['ema_n']})  # checkpoints written before callbacks kept their own state
-        for cb in learn.cbs:
-            name = cb.state_name
-            if name is None or m.get(name) is None: continue
-            prefix = name + '.'
-            cb.load_state_dict(m[name] | {k[len(prefix):]: v for k, v in t.items() if k.startswith(prefix)})
-        torch.set_rng_state(t['rng.torch'])
-        if 'rng.cuda' in t and torch.cuda.is_available(): torch.cuda.set_rng_state(t['rng.cuda'])
-        learn.dls.train.generator.set_state(t['rng.train_loader'])
-        learn.dls.train.skip = m.get('batches_done', 0)
-        learn.epochs = range(m['epoch'] + 1, learn.n_epochs)
-
-# %% ../nbs/07_cli.ipynb #df735310
-def save_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
-    "Save `model` and a matching `DDPMScheduler` as a diffusers `DDPMPipeline` in `run` (each part replaced whole)."
-    with tempfile.TemporaryDirectory(dir=run, prefix='.pipeline.') as tmp:
-        DDPMPipeline(unet=model, scheduler=to_diffusers(ddpm)).save_pretrained(tmp, safe_serialization=True)
-        for part in ('unet', 'scheduler'):
-            old = run/f'.{part}.old'
-            if (run/part).exists(): os.replace(run/part, old)
-            os.replace(Path(tmp)/part, run/part)
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(Path(tmp)/'model_index.json', run/'model_index.json')
-
-def smooth(xs: list[float], window: int = 11) -> list[float]:
-    "Centred moving average of `xs` over `window` values (fewer at the ends): unlike an exponential average it does not lag."
-    if window < 1: raise ValueError(f'window={window}: must be at least 1')
-    sums, half, n = [0.], window // 2, len(xs)
-    for x in xs: sums.append(sums[-1] + x)
-    return [(sums[min(n, i + half + 1)] - sums[max(0, i - half)]) / (min(n, i + half + 1) - max(0, i - half)) for i in range(n)]
-
-def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
-                path: Path,
-                batches: list[dict] = (),  # per-batch rows of `batch_losses.csv`
-               ):
-    "Draw the training loss per batch (raw and smoothed) and the eval loss per epoch to a PNG, atomically."
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    if batches:
-        losses = [b['loss'] for b in batches]
-        ax.plot(losses, color='C0', alpha=0.25, lw=0.8, label='train, per batch')
-        window = min(101, len(losses) // 25) | 1  # an odd count, about 4 % of the run (at most 101 batches)
-        ax.plot(smooth(losses, window), color='C0', label='train, moving average')
-        ends = {}  # the batch count at the end of each epoch, where its eval loss is drawn
-        for i, b in enumerate(batches): ends[b['epoch']] = i + 1
-        ax.set_xlabel('training batch')
-    else: ends = {r['epoch']: r['epoch'] + 1 for r in rows}
-    evals = [(ends[r['epoch']], r['loss']) for r in rows if r['split'] == 'eval' and r['epoch'] in ends]
-    if evals: ax.plot(*zip(*evals), 'o-', color='C1', label='eval, per epoch')
-    if not batches: ax.set_xlabel('epochs finished')
-    ax.set_yscale('log'); ax.set_ylabel('MSE loss'); ax.legend(); fig.tight_layout()
-    atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=100))
-    plt.close(fig)
-
-def read_losses(run: Path) -> list[dict]:
-    "The rows of `run/losses.csv`."
-    if not (run/'losses.csv').exists(): return []
-    with open(run/'losses.csv') as f:
-        return [dict(epoch=int(r['epoch']), split=r['split'], loss=float(r['loss']), seconds=float(r['seconds']))
-                for r in csv.DictReader(f)]
-
-def read_batch_losses(run: Path) -> list[dict]:
-    "The rows of `run/batch_losses.csv`: the training loss of every batch (none for runs from before it existed)."
-    if not (run/'batch_losses.csv').exists(): return []
-    with open(run/'batch_losses.csv') as f:
-        return [dict(epoch=int(r['epoch']), batch=int(r['batch']), loss=float(r['loss'])) for r in csv.DictReader(f)]
-
-def write_csv(path: Path, rows: list[dict], fields: list[str]):
-    "Write `rows` as a CSV file with a header, atomically."
-    def write(p):
-        with open(p, 'w', newline='') as f:
-            w = csv.DictWriter(f, fields); w.writeheader(); w.writerows(rows)
-    atomic_write(path, write)
-
-class RunCB(Callback):
-    "After each epoch: losses (per epoch and per batch) to CSV and PNG, the pipeline, a checkpoint (the last `keep` kept) and `slowai.json`."
-    order = DivergenceCB.order + 5  # after a diverged epoch was refused, MetricsCB has recorded it and EMA is up to date
-    def __init__(self, run: Path, ddpm: DDPM,
-                 info: dict,  # the run's settings, as `slowai.json` stores them
-                 keep: int = 2):  # epoch checkpoints to keep
-        self.run, self.ddpm, self.info, self.keep = Path(run), ddpm, info, keep
-        self.stop_requested, self.interrupted_at = False, None
-
-    def before_fit(self, learn):
-        self.writes = learn.is_main  # one writer among several processes
-        self.ema = getattr(learn, 'ema', None)  # the EMA callback of `recipe_learner`, if the run keeps one
-
-    def before_epoch(self, learn):
-        if learn.training:  # where this epoch's batch order comes from, and how many batches a resume leaves out
-            self.loader_state, self.skipped = learn.dls.train.generator.get_state(), learn.dls.train.skip
-            self.batch_losses = []
-
-    def after_batch(self, learn):
-        "Record the batch's loss; on a stop request (Ctrl-C), save a checkpoint at this batch boundary and end the fit."
-        if learn.training:
-            self.batch_losses.append(dict(epoch=learn.epoch, batch=self.skipped + learn.iter, loss=learn.loss.item()))
-        if not (self.stop_requested and learn.training): return
-        done = self.skipped + learn.iter + 1
-        if self.writes:
-            save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}-batch-{done:06d}.safetensors', learn,
-                            learn.epoch - 1, batches_done=done, loader_state=self.loader_state)
-        self.interrupted_at = (learn.epoch, done)
-        raise CancelFitException()
-
-    def after_epoch(self, learn):
-        if learn.training: return  # write once per epoch, after its validation pass
-        if self.writes: self._write(learn)
-        if self.stop_requested:  # Ctrl-C came during validation: this epoch is saved whole, stop here
-            self.interrupted_at = (learn.epoch + 1, 0)
-            raise CancelFitException()
-
-    def _write(self, learn):
-        rows = read_losses(self.run) + [dict(epoch=r['epoch'], split='train' if r['train'] else 'eval', loss=r['loss'],
-                                             seconds=r['time']) for r in learn.history[-2:]]
-        batches = [b for b in read_batch_losses(self.run) if b['epoch'] < learn.epoch] + self.batch_losses
-        write_csv(self.run/'losses.csv', rows, ['epoch', 'split', 'loss', 'seconds'])
-        write_csv(self.run/'batch_losses.csv', batches, ['epoch', 'batch', 'loss'])
-        plot_losses(rows, self.run/'losses.png', batches)
-        save_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model, self.ddpm)
-        save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}.safetensors', learn, learn.epoch)
-        ckpts = self.run/'checkpoints'
-        for old in sorted(ckpts.glob('epoch-????.safetensors'))[:-self.keep] + list(ckpts.glob('epoch-*-batch-*')): old.unlink()
-        write_json(self.run/'slowai.json', self.info | dict(epochs_done=learn.epoch + 1,
-                                                            processes=learn.world_size))
 
 # %% ../nbs/07_cli.ipynb #ca6219a6
 DEVICES = ('cpu', 'cuda', 'mps')
@@ -267,56 +60,6 @@ def _check_device(device: str | None):
     _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
     if device == 'cuda': _check(torch.cuda.is_available(), '--device cuda: PyTorch sees no CUDA device here')
     if device == 'mps': _check(torch.backends.mps.is_available(), '--device mps: PyTorch sees no MPS device here')
-
-def is_run(path: Path) -> bool:
-    "Whether `path` is a run folder written by `slowai_train` (it holds `slowai.json`)."
-    return (Path(path)/'slowai.json').is_file()
-
-PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
-NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
-
-@dataclass
-class RunConfig(TrainConfig):
-    "A `slowai_train` run: the training recipe and what a run adds; stored in the run's `slowai.json`."
-    samples: int = setting(16, 'images in the final samples.png; 0 to skip sampling')
-    mixed_precision: str = setting('auto', 'auto (bf16 on GPUs that have it, else fp16; fp32 on a CPU), no, bf16 or fp16')
-    init: bool = setting(True, "start from init_ddpm (--no_init: keep diffusers' initialisation, to compare; it trains worse)",
-                         flag='no_init')
-    head_dim: int = setting(32, 'channels per attention head, a divisor of 32 (runs made before this setting: 8)')
-    conditional: bool = setting(False, 'train a class-conditional model (sample it with --label and --guidance)')
-    p_uncond: float = setting(0.1, 'with --conditional: the share of images whose label is dropped in training')
-
-    def check(self):
-        super().check()
-        _need(_number(self.samples, True) and self.samples >= 0, 'samples', self.samples, 'must be 0 or more')
-        _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision, f'expected one of {", ".join(PRECISIONS)}')
-        _need(_number(self.head_dim, True) and self.head_dim > 0 and all(c % self.head_dim == 0 for c in (32, 64, 128)),
-              'head_dim', self.head_dim, 'expected a divisor of 32 (the narrowest attention layer), such as 8, 16 or 32')
-        _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
-              'the share of dropped labels must be from 0 up to 1 (not 1)')
-
-    def to_json(self) -> dict:
-        "The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the run)."
-        d = dict(epochs=self.epochs, bs=self.bs, lr=self.lr, seed=self.seed, subset=self.subset, ema=self.ema,
-                 clip_grad=self.clip_grad, n_samples=self.samples, ddpm=DDPM(self.n_steps).config(), eps=self.eps,
-                 mixed_precision=self.mixed_precision, init=self.init, head_dim=self.head_dim)
-        if self.collapse != TrainConfig.collapse: d['collapse'] = self.collapse
-        if self.conditional: d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
-        return d
-
-    @classmethod
-    def from_json(cls, info: dict) -> RunConfig:
-        "The config stored in a run's `slowai.json`; settings older runs lack get the values those runs were made with."
-        if not isinstance(info, dict): raise ConfigError('slowai.json', type(info).__name__, 'expected a JSON object of settings')
-        cond = info.get('conditional') or {}
-        try:
-            return cls(epochs=info['epochs'], bs=info['bs'], lr=info['lr'], seed=info['seed'], subset=info['subset'],
-                       ema=info['ema'], clip_grad=info['clip_grad'], samples=info['n_samples'], n_steps=info['ddpm']['n_steps'],
-                       eps=info.get('eps', 1e-8), mixed_precision=info.get('mixed_precision', 'no'),  # older runs: Adam's
-                       init=info.get('init', False), head_dim=info.get('head_dim', 8),  # default eps, fp32, diffusers' init and heads
-                       collapse=info.get('collapse', TrainConfig.collapse), conditional=bool(cond),
-                       p_uncond=cond.get('p_uncond', RunConfig.p_uncond))
-        except (KeyError, TypeError) as e: raise ConfigError('slowai.json', sorted(info), f'a setting is missing or malformed ({e!r})') from None
 
 def flag_of(name: str) -> str:
     "The command-line option of the `RunConfig` field `name`."
@@ -424,20 +167,6 @@ def save_grid(images: torch.Tensor, path: Path, ncols: int | None = None):
     plt.close(fig)
 
 # %% ../nbs/07_cli.ipynb #94412e9f
-def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, DDPM, dict]:
-    "The U-Net (EMA weights if the run kept them), its `DDPM` and the run's settings."
-    run = Path(run)
-    _check(run.is_dir(), f'--run {run}: no such folder')
-    _check(is_run(run), f'--run {run}: not a slowai run folder (no slowai.json); for the model that ships with slowai use --pretrained')
-    try: info = json.loads((run/'slowai.json').read_text())
-    except json.JSONDecodeError as e: raise UsageError(f'{run/"slowai.json"}: not valid JSON ({e})') from None
-    _check((run/'unet'/'diffusion_pytorch_model.safetensors').is_file(),
-           f'--run {run}: no model saved yet (unet/diffusion_pytorch_model.safetensors); has an epoch finished?')
-    try: model = UNet2DModel.from_pretrained(run/'unet', use_safetensors=True)
-    except Exception as e: raise UsageError(f'{run/"unet"}: the saved model does not load ({type(e).__name__}: {e})') from None
-    if device is not None: model.to(device)
-    return model.eval(), DDPM(**info['ddpm']), info
-
 def load_model(run: str | Path | None, pretrained: bool, device: str | None = None,
                conditional: bool = False,  # with `pretrained`: the shipped class-conditional model
               ) -> tuple[UNet2DModel, DDPM]:
@@ -448,7 +177,10 @@ def load_model(run: str | Path | None, pretrained: bool, device: str | None = No
     if pretrained:
         ddpm, model = load_pretrained(device or 'cpu', conditional=conditional)
         return model, ddpm
-    model, ddpm, _ = load_run(run, device)
+    _check(Path(run).is_dir(), f'--run {run}: no such folder')
+    _check(is_run(run), f'--run {run}: not a slowai run folder (no slowai.json); for the model that ships with slowai use --pretrained')
+    try: model, ddpm, _ = load_run(run, device)
+    except RunError as e: raise UsageError(f'--run {e}') from None
     return model, ddpm
 
 def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None):
@@ -546,7 +278,7 @@ def _run_cli(func: Callable, prog: str, argv: list[str] | None = None, parser: a
     args = vars(p.parse_args(argv))
     args.pop('pdb', None); args.pop('xtra', None)
     try: return func(**args)
-    except (UsageError, DataError) as e: _die(prog, str(e))
+    except (UsageError, RunError, DataError) as e: _die(prog, str(e))
     except TrainingDiverged as e: _die(prog, str(e), 1)
     except Interrupted as e: _die(prog, str(e), 130)
     except KeyboardInterrupt: _die(prog, 'aborted; finished epochs are saved, continue with --resume', 130)
