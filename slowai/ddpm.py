@@ -24,9 +24,9 @@ from .prelude import (Callback, DeviceCB, DivergenceCB, Learner, MetricsCB, OneC
                             get_dls, default_device)
 
 # %% auto #0
-__all__ = ['linear_betas', 'schedule', 'NoiseSchedule', 'DDPM', 'as_schedule', 'scheduler_args', 'to_diffusers',
-           'diffusers_reference', 'sampling_mode', 'reverse_loop', 'fashion_unet', 'EMA', 'ClipGrad', 'setting',
-           'ConfigError', 'TrainConfig', 'config_options', 'recipe_learner', 'train']
+__all__ = ['linear_betas', 'schedule', 'NoiseSchedule', 'DDPM', 'as_schedule', 'scheduler_args', 'to_diffusers', 'sampling_mode',
+           'reverse_loop', 'fashion_unet', 'EMA', 'ClipGrad', 'setting', 'ConfigError', 'TrainConfig', 'config_options',
+           'recipe_learner', 'train']
 
 # %% ../nbs/01_ddpm.ipynb #80e826fd
 def linear_betas(n_steps: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02) -> torch.Tensor:

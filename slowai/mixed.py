@@ -21,8 +21,8 @@ from .prelude import Callback, default_device
 
 # %% auto #0
 __all__ = ['FP16_MAX', 'PRETRAINED_DIR', 'CONDITIONAL_DIR', 'SCHEDULE_FILE', 'cpu_has_native_bf16', 'AmpPlan', 'amp_plan',
-           'warn_once', 'report_once', 'MixedPrecision', 'ActivationRanges', 'save_half', 'save_pretrained_ddpm',
-           'load_pretrained_ddpm', 'load_pretrained']
+           'MixedPrecision', 'ActivationRanges', 'save_half', 'save_pretrained_ddpm', 'load_pretrained_ddpm',
+           'load_pretrained']
 
 # %% ../nbs/03_mixed_precision.ipynb #23c7c943
 _BF16_FLAGS = {'avx512_bf16', 'amx_bf16', 'bf16'}  # x86 AVX-512 BF16, x86 AMX, Arm's BF16 extension

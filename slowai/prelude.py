@@ -31,7 +31,7 @@ __all__ = ['FASHION_URL', 'FASHION_FILES', 'FASHION_GZ_SHA256', 'FASHION_IDX_SHA
            'DataLoaders', 'get_dls', 'show_image', 'show_images', 'CancelFitException', 'CancelEpochException',
            'CancelBatchException', 'Callback', 'run_cbs', 'TrainCB', 'Learner', 'default_device', 'to_device',
            'DeviceCB', 'in_notebook', 'TextTable', 'accuracy', 'MetricsCB', 'ProgressCB', 'BatchSchedCB', 'OneCycle',
-           'TrainingDiverged', 'DivergenceCB', 'conv_block', 'small_cnn']
+           'TrainingDiverged', 'DivergenceCB']
 
 # %% ../nbs/00_prelude.ipynb #68f30bc0
 def result_scale() -> bool:

@@ -24,9 +24,8 @@ from .conditional import guided
 from .ddpm import DDPM, NoiseSchedule, as_schedule, reverse_loop, sampling_mode, scheduler_args
 
 # %% auto #0
-__all__ = ['DATA_RANGE', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'sample_last_steps', 'skip_schedule',
-           'sample_skip', 'sample_skip_schedule', 'to_ddim', 'ClippedDPMSolver', 'to_dpm_solver', 'scheduler_sample',
-           'sample', 'CountCalls', 'measure_sampler']
+__all__ = ['DATA_RANGE', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'to_ddim', 'ClippedDPMSolver', 'to_dpm_solver',
+           'scheduler_sample', 'sample', 'CountCalls', 'measure_sampler']
 
 # %% ../nbs/05_homework.ipynb #bdcbeebd
 def trailing_steps(n_steps: int,  # T of the schedule
