@@ -33,10 +33,10 @@ from .runs import (NUM_CLASSES, RestoreCB, RunCB, RunConfig, RunError, atomic_wr
                          write_json)
 
 # %% auto #0
-__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'DEFAULT_GUIDANCE', 'UsageError', 'default_sampling',
-           'flag_of', 'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid', 'load_model', 'sampling_args',
-           'sampler_label', 'label_args', 'sample_run', 'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval',
-           'train_parser', 'train_main', 'sample_main', 'eval_main']
+__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'DEFAULT_GUIDANCE', 'UsageError',
+           'default_sampling', 'flag_of', 'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid', 'load_model',
+           'sampling_args', 'sampler_label', 'label_args', 'sample_run', 'eval_run', 'slowai_train', 'slowai_sample',
+           'slowai_eval', 'train_parser', 'train_main', 'sample_main', 'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -61,6 +61,8 @@ def _check_device(device: str | None):
     if device == 'cuda': _check(torch.cuda.is_available(), '--device cuda: PyTorch sees no CUDA device here')
     if device == 'mps': _check(torch.backends.mps.is_available(), '--device mps: PyTorch sees no MPS device here')
 
+RESUMABLE = ('epochs', 'samples')  # the settings that --resume may change
+
 def flag_of(name: str) -> str:
     "The command-line option of the `RunConfig` field `name`."
     f = next((f for f in fields(RunConfig) if f.name == name), None)
@@ -83,7 +85,7 @@ def _precision(cfg: RunConfig, device: str | None, accelerate: bool) -> tuple[DD
 
 # %% ../nbs/07_cli.ipynb #6f834487
 def train_run(out: str | Path,  # the run folder to create (or continue, with `resume`)
-              resume: bool = False,  # continue the run in `out` from its newest checkpoint (only `epochs` may change)
+              resume: bool = False,  # continue the run in `out` from its newest checkpoint (only `epochs` and `samples` may change)
               device: str | None = None,  # 'cpu', 'cuda' or 'mps'; default: the best available
               accelerate: bool = False,  # train through `AccelerateCB` (start with `accelerate launch`)
               progress: bool = True,  # show progress bars
@@ -97,11 +99,15 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
         if resume:
             _check(is_run(out), f'--resume: {out} is not a slowai run folder (no slowai.json); start it without --resume')
             info = json.loads((out/'slowai.json').read_text())
-            cfg = RunConfig.from_json(info)
-            epochs = settings.get('epochs')
-            if epochs is not None:
-                _check(epochs >= info['epochs_done'], f'--epochs {epochs}: the run has already finished {info["epochs_done"]}')
-                cfg = replace(cfg, epochs=epochs)
+            cfg, done = RunConfig.from_json(info), info['epochs_done']
+            fixed = [f'{flag_of(k)} {v} (the run has {getattr(cfg, k)})' for k, v in settings.items()
+                     if k not in RESUMABLE and getattr(cfg, k) != v]
+            _check(not fixed, f'--resume continues the run with its own settings; these differ: {", ".join(fixed)}. '
+                              'Leave them out, or start a new run with another --out')
+            epochs = settings.get('epochs', cfg.epochs)
+            _check(epochs > done or epochs == cfg.epochs, f'--epochs {epochs}: the run has already finished {done}')
+            if epochs != cfg.epochs: cfg = replace(cfg, epochs=epochs, cycle_start=done)  # a new one-cycle schedule from here
+            cfg = replace(cfg, samples=settings.get('samples', cfg.samples))
         else:
             _check(not main or not out.exists() or (out.is_dir() and not any(out.iterdir())),
                    f'{out} already exists' + (': use --resume to continue it, or choose another --out' if is_run(out)
@@ -115,21 +121,25 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
     torch.manual_seed(cfg.seed)
     ddpm, precision = _precision(cfg, device, accelerate)  # it can still refuse the arguments: before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    if not resume and main: write_json(out/'slowai.json', cfg.to_json() | dict(epochs_done=0))
+    if main and (not resume or cfg != RunConfig.from_json(info)):  # a new run, or new settings for the epochs to come
+        write_json(out/'slowai.json', (cfg.to_json() | dict(epochs_done=0)) if not resume else info | cfg.to_json())
     if cfg.conditional: ddpm = ConditionalDDPM(cfg.n_steps, num_classes=NUM_CLASSES, p_uncond=cfg.p_uncond)
     unet = partial(fashion_unet, num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim)
     model = unet()
     if cfg.init: init_ddpm(model)
     run_cb = RunCB(out, ddpm, cfg.to_json())
     learn = recipe_learner(cfg, model, ddpm, device=device, extra_cbs=[run_cb, *precision, *extra_cbs],
-                           progress=progress and all(getattr(c, 'is_main', True) for c in precision))  # one bar per run
+                           progress=progress and all(getattr(c, 'is_main', True) for c in precision),  # one bar per run
+                           cycle_epochs=cfg.epochs - cfg.cycle_start)
     if resume:
         found = latest_checkpoint(out)
         if found is not None:
             path, tensors, meta = found
             print(f'resuming {out} after epoch {meta["epoch"]} from {path.name}')
             model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
-            learn.cbs.append(RestoreCB(tensors, meta))  # the optimiser, the EMA and the schedule, once the fit has made them
+            at = meta['epoch'] + 1  # epochs finished when the checkpoint was written (and `batches_done` of the next)
+            new_cycle = at < cfg.cycle_start or (at == cfg.cycle_start and not meta.get('batches_done'))
+            learn.cbs.append(RestoreCB(tensors, meta, new_cycle))  # the optimiser, the EMA and the schedule, once the fit made them
         else: print(f'{out}: no checkpoint yet, starting from the first epoch')
     with stop_on_sigint(run_cb): learn.fit(cfg.epochs)
     if run_cb.interrupted_at is not None:
@@ -288,7 +298,7 @@ def _die(prog: str, msg: str, status: int = 2):
     sys.exit(status)
 
 def slowai_train(out: str = None,  # the run folder to create (or continue, with --resume); required
-                 resume: bool = False,  # continue the run in OUT from its newest checkpoint (only --epochs may change)
+                 resume: bool = False,  # continue the run in OUT from its newest checkpoint (only --epochs and --samples may change)
                  device: str = None,  # cpu, cuda or mps; default: the best available
                  accelerate: bool = False,  # train with Accelerate: start with `accelerate launch ... slowai_train`
                  **settings,  # the run's settings, `RunConfig` fields (`--epochs 3 --lr 4e-3 ...` on the command line)
@@ -298,7 +308,8 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
     if settings.get('ema') == 0: settings['ema'] = None  # `--ema 0` turns EMA off
     run = train_run(out, resume, device, accelerate, **settings)
     if int(os.environ.get('RANK', 0)) == 0:  # one message, also when several processes trained
-        print(f'run saved in {run}: losses.png, samples.png, unet/ (load with slowai_sample --run {run})')
+        files = ['losses.png'] + (['samples.png'] if (run/'samples.png').is_file() else []) + ['unet/']
+        print(f'run saved in {run}: {", ".join(files)} (load with slowai_sample --run {run})')
 
 @call_parse
 def slowai_sample(run: str = None,  # a run folder written by slowai_train
@@ -340,7 +351,8 @@ def slowai_eval(run: str = None,  # a run folder written by slowai_train
 
 def train_parser() -> argparse.ArgumentParser:
     "`slowai_train`'s options: the four of the run itself, then one per `RunConfig` setting."
-    p = argparse.ArgumentParser(prog='slowai_train', description=slowai_train.__doc__ + ' With --resume, only --epochs may '
+    p = argparse.ArgumentParser(prog='slowai_train', description=slowai_train.__doc__ + ' With --resume, only --epochs (a '
+                                'new value starts a new one-cycle schedule over the epochs still to run) and --samples may '
                                 "change; the run keeps its other settings.")
     docs = docments(slowai_train)
     p.add_argument('--out', metavar='OUT', help=docs['out'])

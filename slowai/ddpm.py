@@ -285,7 +285,8 @@ class TrainConfig:
         _need(_number(self.bs, True) and self.bs >= 1, 'bs', self.bs, 'the batch size must be at least 1')
         _need(_number(self.lr) and self.lr > 0, 'lr', self.lr, 'the learning rate must be positive')
         _need(_number(self.eps) and self.eps > 0, 'eps', self.eps, "Adam's eps must be positive")
-        _need(self.seed is None or (_number(self.seed, True) and self.seed >= 0), 'seed', self.seed, 'must be 0 or more')
+        _need(self.seed is None or (_number(self.seed, True) and 0 <= self.seed < 2**63), 'seed', self.seed,
+              'must be 0 or more and below 2**63 (what a torch generator takes)')
         _need(self.subset is None or (_number(self.subset, True) and self.subset >= 1), 'subset', self.subset,
               'must be a positive number of images')
         _need(self.ema is None or (_number(self.ema) and 0 < self.ema < 1), 'ema', self.ema,
@@ -317,12 +318,13 @@ def recipe_learner(cfg: TrainConfig,
                    extra_cbs: Sequence[Callback] = (),  # more callbacks (mixed precision, Accelerate, checkpoints, ...)
                    progress: bool = True,  # show progress bars
                    opt_func: Callable | None = None,  # default: Adam with `cfg.eps`
+                   cycle_epochs: int | None = None,  # the epochs the one-cycle schedule spans; default `cfg.epochs`
                   ) -> Learner:
     "A Learner that trains `model` with the recipe `cfg` (Algorithm 1); its EMA callback, if any, is `learn.ema`."
     ddpm = DDPM(cfg.n_steps) if ddpm is None else ddpm
     dls = get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed) if dls is None else dls
     ema = EMA(cfg.ema) if cfg.ema is not None else None
-    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(cfg.lr), DivergenceCB(collapse=cfg.collapse)]
+    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(cfg.lr, cycle_epochs), DivergenceCB(collapse=cfg.collapse)]
     cbs += [cb for cb in (ProgressCB() if progress else None, ema,
                           ClipGrad(cfg.clip_grad) if cfg.clip_grad is not None else None) if cb is not None]
     opt_func = partial(torch.optim.Adam, eps=cfg.eps) if opt_func is None else opt_func

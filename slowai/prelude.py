@@ -573,11 +573,13 @@ class BatchSchedCB(Callback):
     def load_state_dict(self, state: dict): self.sched.load_state_dict(state)
 
 class OneCycle(BatchSchedCB):
-    "PyTorch's `OneCycleLR` up to `max_lr` over all the training batches of the fit."
-    def __init__(self, max_lr: float, **kwargs):  # kwargs go to `OneCycleLR` (e.g. `pct_start`)
-        self.max_lr, self.kwargs = max_lr, kwargs
+    "PyTorch's `OneCycleLR` up to `max_lr` over all the training batches of the fit (or of `epochs` epochs)."
+    def __init__(self, max_lr: float,
+                 epochs: int | None = None,  # the epochs one cycle spans; default: the fit's
+                 **kwargs):  # kwargs go to `OneCycleLR` (e.g. `pct_start`)
+        self.max_lr, self.epochs, self.kwargs = max_lr, epochs, kwargs
     def before_fit(self, learn):
-        total = learn.n_epochs * len(learn.dls.train)
+        total = (self.epochs or learn.n_epochs) * len(learn.dls.train)
         self.sched = torch.optim.lr_scheduler.OneCycleLR(learn.opt, self.max_lr, total_steps=total, **self.kwargs)
 
 # %% ../nbs/00_prelude.ipynb #5416d038

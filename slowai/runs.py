@@ -32,6 +32,10 @@ __all__ = ['PRECISIONS', 'NUM_CLASSES', 'RunError', 'atomic_write', 'write_json'
 class RunError(Exception):
     "A run folder, or a file in it, that cannot be used; the message names it and what is wrong."
 
+def _umask() -> int:
+    mask = os.umask(0); os.umask(mask)  # reading it means setting it: put it straight back
+    return mask
+
 def atomic_write(path: str | Path,  # the file to (re)place
                  write: Callable[[Path], None],  # writes the content to the temporary path it is given
                 ) -> Path:
@@ -42,6 +46,7 @@ def atomic_write(path: str | Path,  # the file to (re)place
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; a run's files get the usual mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
@@ -98,7 +103,9 @@ def latest_checkpoint(run: Path, warn: Callable = print):
 class RestoreCB(Callback):
     "Put a checkpoint's optimiser, callback and random states back after the Learner and callbacks made theirs; skip what was done."
     order = OneCycle.order + 1  # after OneCycle has made its scheduler, before ProgressCB wraps the epochs
-    def __init__(self, tensors, meta): self.tensors, self.meta = tensors, meta
+    def __init__(self, tensors, meta,
+                 new_cycle: bool = False):  # keep the fresh learning rate schedule: the checkpoint's belongs to an earlier one
+        self.tensors, self.meta, self.new_cycle = tensors, meta, new_cycle
     def before_fit(self, learn):
         t, m = self.tensors, self.meta
         state = {}
@@ -106,8 +113,11 @@ class RestoreCB(Callback):
             if k.startswith('opt.'):
                 _, i, name = k.split('.', 2)
                 state.setdefault(int(i), {})[name] = v
-        learn.opt.load_state_dict({'state': state, 'param_groups': m['opt_groups']})
+        # a new cycle keeps the learning rates its scheduler has just set; the moments and hyper-parameters carry over
+        groups = learn.opt.state_dict()['param_groups'] if self.new_cycle else m['opt_groups']
+        learn.opt.load_state_dict({'state': state, 'param_groups': groups})
         if 'ema_n' in m: m = m | dict(ema={'n': m['ema_n']})  # checkpoints written before callbacks kept their own state
+        if self.new_cycle: m = {k: v for k, v in m.items() if k != OneCycle.state_name}
         for cb in learn.cbs:
             name = cb.state_name
             if name is None or m.get(name) is None: continue
@@ -124,6 +134,9 @@ def save_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
     "Save `model` and a matching `DDPMScheduler` as a diffusers `DDPMPipeline` in `run` (each part replaced whole)."
     with tempfile.TemporaryDirectory(dir=run, prefix='.pipeline.') as tmp:
         DDPMPipeline(unet=model, scheduler=to_diffusers(ddpm)).save_pretrained(tmp, safe_serialization=True)
+        for folder, dirs, files in os.walk(tmp):  # the usual modes (safetensors writes owner-only files)
+            for d in dirs: os.chmod(Path(folder)/d, 0o777 & ~_umask())
+            for f in files: os.chmod(Path(folder)/f, 0o666 & ~_umask())
         for part in ('unet', 'scheduler'):
             old = run/f'.{part}.old'
             if (run/part).exists(): os.replace(run/part, old)
@@ -249,6 +262,8 @@ class RunConfig(TrainConfig):
     head_dim: int = setting(32, 'channels per attention head, a divisor of 32 (runs made before this setting: 8)')
     conditional: bool = setting(False, 'train a class-conditional model (sample it with --label and --guidance)')
     p_uncond: float = setting(0.1, 'with --conditional: the share of images whose label is dropped in training')
+    cycle_start: int = setting(0, 'the epoch at which the one-cycle learning rate schedule began (a changed --epochs starts a new one)',
+                               cli=False)
 
     def check(self):
         super().check()
@@ -258,6 +273,8 @@ class RunConfig(TrainConfig):
               'head_dim', self.head_dim, 'expected a divisor of 32 (the narrowest attention layer), such as 8, 16 or 32')
         _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
               'the share of dropped labels must be from 0 up to 1 (not 1)')
+        _need(_number(self.cycle_start, True) and 0 <= self.cycle_start < self.epochs, 'cycle_start', self.cycle_start,
+              'must be an epoch of the run')
 
     def to_json(self) -> dict:
         "The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the run)."
@@ -265,6 +282,7 @@ class RunConfig(TrainConfig):
                  clip_grad=self.clip_grad, n_samples=self.samples, ddpm=DDPM(self.n_steps).config(), eps=self.eps,
                  mixed_precision=self.mixed_precision, init=self.init, head_dim=self.head_dim)
         if self.collapse != TrainConfig.collapse: d['collapse'] = self.collapse
+        if self.cycle_start: d['cycle_start'] = self.cycle_start
         if self.conditional: d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
         return d
 
@@ -279,7 +297,7 @@ class RunConfig(TrainConfig):
                        eps=info.get('eps', 1e-8), mixed_precision=info.get('mixed_precision', 'no'),  # older runs: Adam's
                        init=info.get('init', False), head_dim=info.get('head_dim', 8),  # default eps, fp32, diffusers' init and heads
                        collapse=info.get('collapse', TrainConfig.collapse), conditional=bool(cond),
-                       p_uncond=cond.get('p_uncond', RunConfig.p_uncond))
+                       p_uncond=cond.get('p_uncond', RunConfig.p_uncond), cycle_start=info.get('cycle_start', 0))
         except (KeyError, TypeError) as e: raise ConfigError('slowai.json', sorted(info), f'a setting is missing or malformed ({e!r})') from None
 
 # %% ../nbs/07_runs.ipynb #5b7d2c94
