@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from dataclasses import fields, replace
 from functools import partial
 import json
@@ -30,7 +31,7 @@ from .init import init_ddpm
 from .mixed import MixedPrecision, load_pretrained
 from .samplers import SAMPLERS, sample as sample_with
 from .runs import (NUM_CLASSES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
-                         write_json)
+                         run_lock, write_json)
 
 # %% auto #0
 __all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'DEFAULT_GUIDANCE', 'UsageError',
@@ -121,6 +122,13 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
     torch.manual_seed(cfg.seed)
     ddpm, precision = _precision(cfg, device, accelerate)  # it can still refuse the arguments: before anything is written
     out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out) if main else contextlib.nullcontext():  # one writer: a second slowai_train on this folder is refused
+        _train_locked(out, cfg, resume, info if resume else None, main, device, accelerate, progress, extra_cbs, ddpm, precision)
+    return out
+
+def _train_locked(out, cfg, resume, info, main, device, accelerate, progress, extra_cbs, ddpm, precision):
+    "`train_run` once the folder is ours: write the settings, build the Learner, restore, fit, sample."
+    if not resume and main: _check(not is_run(out), f'{out} already exists: use --resume to continue it, or choose another --out')
     if main and (not resume or cfg != RunConfig.from_json(info)):  # a new run, or new settings for the epochs to come
         write_json(out/'slowai.json', (cfg.to_json() | dict(epochs_done=0)) if not resume else info | cfg.to_json())
     if cfg.conditional: ddpm = ConditionalDDPM(cfg.n_steps, num_classes=NUM_CLASSES, p_uncond=cfg.p_uncond)
@@ -140,7 +148,12 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
             at = meta['epoch'] + 1  # epochs finished when the checkpoint was written (and `batches_done` of the next)
             new_cycle = at < cfg.cycle_start or (at == cfg.cycle_start and not meta.get('batches_done'))
             learn.cbs.append(RestoreCB(tensors, meta, new_cycle))  # the optimiser, the EMA and the schedule, once the fit made them
-        else: print(f'{out}: no checkpoint yet, starting from the first epoch')
+        else:
+            done = info['epochs_done']
+            _check(not done and not any((out/'checkpoints').glob('epoch-*.safetensors')),
+                   f'--resume: {out} finished {done} epoch(s) but none of its checkpoints can be read, and starting over would '
+                   'overwrite its model; restore a checkpoint, or train a new run with another --out')
+            print(f'{out}: no checkpoint yet, starting from the first epoch')
     with stop_on_sigint(run_cb): learn.fit(cfg.epochs)
     if run_cb.interrupted_at is not None:
         epoch, batch = run_cb.interrupted_at
@@ -153,7 +166,6 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
         x = sample_with(ddpm, final, (n, 1, 32, 32), **default_sampling(ddpm), **labels,
                         generator=torch.Generator(final.device).manual_seed(cfg.seed), progress=progress)
         save_grid(x, out/'samples.png', ncols=n // 10 if cfg.conditional and n % 10 == 0 else None)
-    return out
 
 class Interrupted(Exception):
     "Training was stopped by Ctrl-C (SIGINT) after saving a checkpoint."

@@ -5,6 +5,7 @@
 # %% ../nbs/07_runs.ipynb #2c9a4f7b
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -13,6 +14,9 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+try: import fcntl  # advisory file locks (POSIX)
+except ImportError: fcntl = None
 
 import matplotlib.pyplot as plt
 import torch
@@ -26,7 +30,7 @@ from .ddpm import DDPM, ConfigError, TrainConfig, setting, to_diffusers, _need, 
 # %% auto #0
 __all__ = ['PRECISIONS', 'NUM_CLASSES', 'RunError', 'atomic_write', 'write_json', 'save_checkpoint', 'load_checkpoint',
            'latest_checkpoint', 'RestoreCB', 'save_pipeline', 'smooth', 'plot_losses', 'read_losses',
-           'read_batch_losses', 'write_csv', 'RunCB', 'is_run', 'RunConfig', 'load_run']
+           'read_batch_losses', 'write_csv', 'RunCB', 'is_run', 'RunConfig', 'run_lock', 'load_run']
 
 # %% ../nbs/07_runs.ipynb #7e4a2d90
 class RunError(Exception):
@@ -299,6 +303,23 @@ class RunConfig(TrainConfig):
                        collapse=info.get('collapse', TrainConfig.collapse), conditional=bool(cond),
                        p_uncond=cond.get('p_uncond', RunConfig.p_uncond), cycle_start=info.get('cycle_start', 0))
         except (KeyError, TypeError) as e: raise ConfigError('slowai.json', sorted(info), f'a setting is missing or malformed ({e!r})') from None
+
+# %% ../nbs/07_runs.ipynb #4f8a2d60
+@contextlib.contextmanager
+def run_lock(run: str | Path):
+    "Hold the run folder's writer lock while the block runs; `RunError` naming the holder if another process has it."
+    if fcntl is None: yield; return
+    f = open(Path(run)/'slowai.lock', 'a+')
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0); holder = f.read().strip() or 'unknown'; f.close()
+        raise RunError(f'{run}: another slowai_train (process {holder}) is writing this run; wait for it to end, '
+                       'or stop it and continue with --resume') from None
+    try:
+        f.seek(0); f.truncate(); f.write(f'{os.getpid()}\n'); f.flush()
+        yield
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN); f.close()
 
 # %% ../nbs/07_runs.ipynb #5b7d2c94
 def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, DDPM, dict]:
