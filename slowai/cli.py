@@ -128,6 +128,7 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
 
 def _train_locked(out, cfg, resume, info, main, device, accelerate, progress, extra_cbs, ddpm, precision):
     "`train_run` once the folder is ours: write the settings, build the Learner, restore, fit, sample."
+    # checked again under the lock: another slowai_train may have started this folder since the first check
     if not resume and main: _check(not is_run(out), f'{out} already exists: use --resume to continue it, or choose another --out')
     if main and (not resume or cfg != RunConfig.from_json(info)):  # a new run, or new settings for the epochs to come
         write_json(out/'slowai.json', (cfg.to_json() | dict(epochs_done=0)) if not resume else info | cfg.to_json())

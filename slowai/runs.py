@@ -138,9 +138,10 @@ def save_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
     "Save `model` and a matching `DDPMScheduler` as a diffusers `DDPMPipeline` in `run` (each part replaced whole)."
     with tempfile.TemporaryDirectory(dir=run, prefix='.pipeline.') as tmp:
         DDPMPipeline(unet=model, scheduler=to_diffusers(ddpm)).save_pretrained(tmp, safe_serialization=True)
+        mask = _umask()
         for folder, dirs, files in os.walk(tmp):  # the usual modes (safetensors writes owner-only files)
-            for d in dirs: os.chmod(Path(folder)/d, 0o777 & ~_umask())
-            for f in files: os.chmod(Path(folder)/f, 0o666 & ~_umask())
+            for d in dirs: os.chmod(Path(folder)/d, 0o777 & ~mask)
+            for f in files: os.chmod(Path(folder)/f, 0o666 & ~mask)
         for part in ('unet', 'scheduler'):
             old = run/f'.{part}.old'
             if (run/part).exists(): os.replace(run/part, old)
