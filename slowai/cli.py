@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 from dataclasses import fields, replace
 from functools import partial
 import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,20 +26,21 @@ from fastcore.docments import docments
 from fastcore.script import anno_parser, call_parse
 from tqdm.auto import tqdm
 
-from .prelude import Callback, DataError, TrainingDiverged, show_images
+from .prelude import Callback, DataError, TrainingDiverged, get_dls, show_images
 from .ddpm import DDPM, ConfigError, config_options, fashion_unet, recipe_learner
 from .conditional import ConditionalDDPM, balanced_labels, is_conditional, label_index
 from .init import init_ddpm
 from .mixed import MixedPrecision, load_pretrained
 from .samplers import SAMPLERS, sample as sample_with
 from .runs import (NUM_CLASSES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
-                         run_lock, write_json)
+                         read_info, repair, run_lock, write_json)
 
 # %% auto #0
-__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'DEFAULT_GUIDANCE', 'UsageError',
-           'default_sampling', 'flag_of', 'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid', 'load_model',
-           'sampling_args', 'sampler_label', 'label_args', 'sample_run', 'eval_run', 'slowai_train', 'slowai_sample',
-           'slowai_eval', 'train_parser', 'train_main', 'sample_main', 'eval_main']
+__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'DEFAULT_GUIDANCE', 'MAX_GRID',
+           'IMAGE_BYTES', 'DISK_ERRORS', 'UsageError', 'default_sampling', 'flag_of', 'train_run', 'Interrupted',
+           'stop_on_sigint', 'save_grid', 'load_model', 'sampling_args', 'sampler_label', 'label_args', 'sample_run',
+           'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_parser', 'train_main', 'sample_main',
+           'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -61,6 +64,20 @@ def _check_device(device: str | None):
     _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
     if device == 'cuda': _check(torch.cuda.is_available(), '--device cuda: PyTorch sees no CUDA device here')
     if device == 'mps': _check(torch.backends.mps.is_available(), '--device mps: PyTorch sees no MPS device here')
+
+def _writable(path: Path, what: str):
+    "`UsageError` unless files can be made in the folder `path` (or, if it does not exist yet, in the nearest folder above it)."
+    path = Path(path).absolute()
+    near = next(p for p in (path, *path.parents) if p.exists())
+    _check(near.is_dir(), f'{what}: {near} is a file, not a folder')
+    try: tempfile.TemporaryFile(dir=near).close()  # the real test: permissions, read-only file systems, a full inode table
+    except OSError as e: raise UsageError(f'{what}: cannot write in {near} ({e.strerror}); choose another place') from None
+
+def _output_file(out: Path, what: str):
+    "`UsageError` unless `out` can be written as a file: not a folder, in a folder that exists and takes new files."
+    _check(not out.is_dir(), f'{what}: {out} is a folder; give a file name')
+    _check(out.absolute().parent.is_dir(), f'{what}: the folder {out.absolute().parent} does not exist')
+    _writable(out.absolute().parent, what)
 
 RESUMABLE = ('epochs', 'samples')  # the settings that --resume may change
 
@@ -99,8 +116,8 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
     try:
         if resume:
             _check(is_run(out), f'--resume: {out} is not a slowai run folder (no slowai.json); start it without --resume')
-            info = json.loads((out/'slowai.json').read_text())
-            cfg, done = RunConfig.from_json(info), info['epochs_done']
+            info, cfg = read_info(out)  # checked: a damaged slowai.json is a RunError naming it
+            done = info['epochs_done']
             fixed = [f'{flag_of(k)} {v} (the run has {getattr(cfg, k)})' for k, v in settings.items()
                      if k not in RESUMABLE and getattr(cfg, k) != v]
             _check(not fixed, f'--resume continues the run with its own settings; these differ: {", ".join(fixed)}. '
@@ -117,44 +134,48 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
             _check(not (cfg.conditional and accelerate),
                    '--conditional with --accelerate is not supported yet; train a conditional model without --accelerate')
     except ConfigError as e:  # named by its option, as the command line spells it
-        raise UsageError(f'{flag_of(e.field) if e.field != "slowai.json" else out/"slowai.json"} {e.value}: {e.reason}') from None
+        raise UsageError(f'{flag_of(e.field)} {e.value}: {e.reason}') from None
     _check_device(device)
+    if main: _writable(out, f'--out {out}')
     torch.manual_seed(cfg.seed)
     ddpm, precision = _precision(cfg, device, accelerate)  # it can still refuse the arguments: before anything is written
+    dls = get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed)  # missing or damaged data is refused before the folder exists
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out) if main else contextlib.nullcontext():  # one writer: a second slowai_train on this folder is refused
-        _train_locked(out, cfg, resume, info if resume else None, main, device, accelerate, progress, extra_cbs, ddpm, precision)
+        _train_locked(out, cfg, info if resume else None, main, device, progress, extra_cbs, ddpm, precision, dls)
     return out
 
-def _train_locked(out, cfg, resume, info, main, device, accelerate, progress, extra_cbs, ddpm, precision):
-    "`train_run` once the folder is ours: write the settings, build the Learner, restore, fit, sample."
-    # checked again under the lock: another slowai_train may have started this folder since the first check
-    if not resume and main: _check(not is_run(out), f'{out} already exists: use --resume to continue it, or choose another --out')
-    if main and (not resume or cfg != RunConfig.from_json(info)):  # a new run, or new settings for the epochs to come
-        write_json(out/'slowai.json', (cfg.to_json() | dict(epochs_done=0)) if not resume else info | cfg.to_json())
+def _train_locked(out, cfg, info, main, device, progress, extra_cbs, ddpm, precision, dls):
+    "`train_run` once the folder is ours (`info`: the run's `slowai.json` when resuming): repair or start it, build the Learner, restore, fit, sample."
     if cfg.conditional: ddpm = ConditionalDDPM(cfg.n_steps, num_classes=NUM_CLASSES, p_uncond=cfg.p_uncond)
     unet = partial(fashion_unet, num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim)
+    found = None
+    if info is None:  # a new run; checked again under the lock, since another slowai_train may have started it meanwhile
+        if main:
+            _check(not is_run(out), f'{out} already exists: use --resume to continue it, or choose another --out')
+            write_json(out/'slowai.json', cfg.to_json() | dict(epochs_done=0))
+    else:
+        found = latest_checkpoint(out)
+        _check(found is not None or not (info['epochs_done'] or any((out/'checkpoints').glob('epoch-*.safetensors'))),
+               f'--resume: {out} finished {info["epochs_done"]} epoch(s) but none of its checkpoints can be read, and starting '
+               'over would overwrite its model; restore a checkpoint, or train a new run with another --out')
+        # what a killed save left is removed, and the model, losses and slowai.json are made to agree with the newest
+        # epoch checkpoint; the settings for the epochs to come (a new --epochs) are recorded at the same time
+        if main: repair(out, unet(), ddpm, info | cfg.to_json())
     model = unet()
     if cfg.init: init_ddpm(model)
     run_cb = RunCB(out, ddpm, cfg.to_json())
-    learn = recipe_learner(cfg, model, ddpm, device=device, extra_cbs=[run_cb, *precision, *extra_cbs],
+    learn = recipe_learner(cfg, model, ddpm, dls=dls, device=device, extra_cbs=[run_cb, *precision, *extra_cbs],
                            progress=progress and all(getattr(c, 'is_main', True) for c in precision),  # one bar per run
                            cycle_epochs=cfg.epochs - cfg.cycle_start)
-    if resume:
-        found = latest_checkpoint(out)
-        if found is not None:
-            path, tensors, meta = found
-            print(f'resuming {out} after epoch {meta["epoch"]} from {path.name}')
-            model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
-            at = meta['epoch'] + 1  # epochs finished when the checkpoint was written (and `batches_done` of the next)
-            new_cycle = at < cfg.cycle_start or (at == cfg.cycle_start and not meta.get('batches_done'))
-            learn.cbs.append(RestoreCB(tensors, meta, new_cycle))  # the optimiser, the EMA and the schedule, once the fit made them
-        else:
-            done = info['epochs_done']
-            _check(not done and not any((out/'checkpoints').glob('epoch-*.safetensors')),
-                   f'--resume: {out} finished {done} epoch(s) but none of its checkpoints can be read, and starting over would '
-                   'overwrite its model; restore a checkpoint, or train a new run with another --out')
-            print(f'{out}: no checkpoint yet, starting from the first epoch')
+    if found is not None:
+        path, tensors, meta = found
+        print(f'resuming {out} after epoch {meta["epoch"]} from {path.name}')
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
+        at = meta['epoch'] + 1  # epochs finished when the checkpoint was written (and `batches_done` of the next)
+        new_cycle = at < cfg.cycle_start or (at == cfg.cycle_start and not meta.get('batches_done'))
+        learn.cbs.append(RestoreCB(tensors, meta, new_cycle))  # the optimiser, the EMA and the schedule, once the fit made them
+    elif info is not None: print(f'{out}: no checkpoint yet, starting from the first epoch')
     with stop_on_sigint(run_cb): learn.fit(cfg.epochs)
     if run_cb.interrupted_at is not None:
         epoch, batch = run_cb.interrupted_at
@@ -240,13 +261,17 @@ def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n:
     try: return dict(labels=torch.full((n,), label_index(label), dtype=torch.long), guidance=guidance)
     except ValueError as e: raise UsageError(f'--label {label}: ' + str(e).split(': ', 1)[1]) from None
 
+MAX_GRID = 1024  # images in one slowai_sample grid: 32 x 32 of them already make a 2,560-pixel PNG
+
 def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int = 16, seed: int = 0,
                sampler: str | None = None, steps: int | None = None, device: str | None = None,
                progress: bool = True, eta: float | None = None, clip: bool = True, pretrained: bool = False,
                label: str | None = None, guidance: float | None = None) -> torch.Tensor:
     "Sample `n` images from a run (or a shipped model) and save them as a PNG grid at `out`; returns the images."
     _check(n > 0, f'--n {n}: must be at least 1')
+    _check(n <= MAX_GRID, f'--n {n}: a grid holds at most {MAX_GRID:,} images; to score many samples use slowai_eval')
     _check(Path(out).suffix.lower() == '.png', f'--out {out}: the grid is written as PNG; give a name ending in .png')
+    _output_file(Path(out), f'--out {out}')  # before any sampling
     if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
     model, ddpm = load_model(run, pretrained, device, conditional=label is not None or guidance is not None)
     args = sampling_args(ddpm, sampler, steps, eta, clip)
@@ -258,6 +283,15 @@ def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int =
     return x
 
 # %% ../nbs/07_cli.ipynb #d38ef9d7
+IMAGE_BYTES = 32 * 32 * 4 * 3  # a sample in float32, with the copies the classifier's features and the metrics make
+
+def _check_memory(n: int):
+    "`UsageError` if `n` samples cannot be held in (half of) this machine's memory, which `evaluate` needs all at once."
+    try: total = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    except (ValueError, OSError, AttributeError): return  # no way to tell here
+    _check(n * IMAGE_BYTES <= total // 2, f'--n {n}: {n:,} samples need about {n * IMAGE_BYTES / 2**30:,.0f} GiB of memory and this '
+           f'machine has {total / 2**30:.0f} GiB; use at most {total // 2 // IMAGE_BYTES:,}')
+
 def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None, steps: int | None = None, batch: int = 256,
              seed: int = 0, device: str | None = None, out: str | Path | None = None, progress: bool = True,
              eta: float | None = None, clip: bool = True, pretrained: bool = False, guidance: float | None = None) -> dict:
@@ -267,10 +301,14 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     need = shipped_classifier().n_features + 1
     _check(n >= need, f'--n {n}: FID over {need - 1} features needs at least {need} samples (10,000 is usual)')
     _check(batch > 0, f'--batch {batch}: must be at least 1')
+    _check_memory(n)
     if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
     model, ddpm = load_model(run, pretrained, device, conditional=guidance is not None)
     args = sampling_args(ddpm, sampler, steps, eta, clip)
     cond = label_args(model, None, guidance, n)  # a conditional model: every class equally often
+    guided_by = f"-w{cond['guidance']:g}" if cond else ''  # a conditional model: one file per guidance weight
+    dest = Path(out) if out else Path(run)/f'eval-{sampler_label(args)}{guided_by}-{n}.json' if not pretrained else None
+    if dest is not None: _output_file(dest, f'--out {dest}' if out else f'--run {run}')  # before the minutes of sampling
     gen = torch.Generator(model.device).manual_seed(seed)
     chunks, t0 = [], time.perf_counter()
     with tqdm(total=n, desc=f'sampling {n} images', unit='img', disable=not progress) as bar:
@@ -288,9 +326,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     if cond:
         agree = label_agreement(images, cond['labels'])
         res |= dict(guidance=cond['guidance'], label_agreement=agree['overall'], label_agreement_per_class=agree['per_class'])
-    if out is not None or not pretrained:
-        guided_by = f"-w{cond['guidance']:g}" if cond else ''  # a conditional model: one file per guidance weight
-        write_json(Path(out) if out else Path(run)/f'eval-{sampler_label(args)}{guided_by}-{n}.json', res)
+    if dest is not None: write_json(dest, res)
     return res
 
 # %% ../nbs/07_cli.ipynb #a980f4ee
@@ -305,6 +341,14 @@ def _run_cli(func: Callable, prog: str, argv: list[str] | None = None, parser: a
     except TrainingDiverged as e: _die(prog, str(e), 1)
     except Interrupted as e: _die(prog, str(e), 130)
     except KeyboardInterrupt: _die(prog, 'aborted; finished epochs are saved, continue with --resume', 130)
+    except OSError as e:  # the file system refused a write: one line, and what to do
+        if e.errno not in DISK_ERRORS: raise
+        after = ('finished epochs are kept; free some space, then continue with --resume' if prog == 'slowai_train'
+                 else 'free some space and run it again')
+        _die(prog, f'{e.filename}: {e.strerror}; {after}' if e.errno in (errno.ENOSPC, errno.EDQUOT) else
+             f'{e.filename}: {e.strerror}; ' + ('continue with --resume once it can be written' if prog == 'slowai_train' else 'choose another place'))
+
+DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)  # reported as one line, exit status 2
 
 def _die(prog: str, msg: str, status: int = 2):
     print(f'{prog}: error: {msg}', file=sys.stderr)

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
+import errno
+import fnmatch
+import hashlib
 import json
 import os
+import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,22 +25,43 @@ try: import fcntl  # advisory file locks (POSIX)
 except ImportError: fcntl = None
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from diffusers import DDPMPipeline, UNet2DModel
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_bytes, load_file, save_file
 
-from .prelude import CancelFitException, Callback, DivergenceCB, Learner, OneCycle
+from .prelude import CancelFitException, Callback, DivergenceCB, Learner, OneCycle, _sha256_file
 from .ddpm import DDPM, ConfigError, TrainConfig, setting, to_diffusers, _need, _number
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'NUM_CLASSES', 'RunError', 'atomic_write', 'write_json', 'save_checkpoint', 'load_checkpoint',
-           'latest_checkpoint', 'RestoreCB', 'save_pipeline', 'smooth', 'plot_losses', 'read_losses',
-           'read_batch_losses', 'write_csv', 'RunCB', 'is_run', 'RunConfig', 'run_lock', 'load_run']
+__all__ = ['FAULT_ENV', 'UNET_WEIGHTS', 'PRECISIONS', 'NUM_CLASSES', 'RunError', 'fault_point', 'os_errors', 'atomic_write',
+           'write_json', 'content_sha256', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint', 'RestoreCB',
+           'staged_pipeline', 'swap_in', 'smooth', 'plot_losses', 'read_losses', 'read_batch_losses', 'write_csv',
+           'commit', 'RunCB', 'remove_orphans', 'history_of', 'repair', 'is_run', 'RunConfig', 'run_lock', 'read_info',
+           'load_run']
 
 # %% ../nbs/07_runs.ipynb #7e4a2d90
 class RunError(Exception):
     "A run folder, or a file in it, that cannot be used; the message names it and what is wrong."
+
+FAULT_ENV = 'SLOWAI_FAULT'
+
+def fault_point(step: str, path: Path | None = None):
+    "A named step of a run's writing. For tests, `$SLOWAI_FAULT` set to `kill:PATTERN` (or `enospc:PATTERN`) kills the process (or fails as a full disk) at the first step whose name matches."
+    what, _, pattern = os.environ.get(FAULT_ENV, '').partition(':')
+    if not pattern or not fnmatch.fnmatch(step, pattern): return
+    if what == 'kill': os.kill(os.getpid(), signal.SIGKILL)
+    if what == 'enospc': raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path or step))
+
+@contextlib.contextmanager
+def os_errors(path):
+    "Turn safetensors' wrapped operating-system errors (such as a full disk) into the `OSError` they stand for, naming `path`."
+    try: yield
+    except SafetensorError as e:
+        code = re.search(r'code: (\d+)', str(e))
+        if code is None: raise
+        raise OSError(int(code[1]), os.strerror(int(code[1])), str(path)) from None
 
 def _umask() -> int:
     mask = os.umask(0); os.umask(mask)  # reading it means setting it: put it straight back
@@ -49,8 +76,9 @@ def atomic_write(path: str | Path,  # the file to (re)place
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.close(fd)
     try:
-        write(Path(tmp))
+        with os_errors(path): write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; a run's files get the usual mode
+        fault_point(path.name, path)  # written, not yet in place
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
@@ -66,14 +94,24 @@ def _rng_tensors(learn) -> dict[str, torch.Tensor]:
     if torch.cuda.is_available(): out['rng.cuda'] = torch.cuda.get_rng_state()
     return out
 
+def content_sha256(tensors: dict[str, torch.Tensor], meta: dict) -> str:
+    "A SHA-256 over the names, dtypes, shapes and bytes of `tensors` and over `meta`: what a checkpoint records of itself."
+    h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+    for k in sorted(tensors):
+        t = tensors[k].detach().contiguous().cpu()
+        h.update(f'|{k}|{t.dtype}|{tuple(t.shape)}|'.encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
+
 def save_checkpoint(path: str | Path, learn: Learner,
                     epoch: int,  # the last finished epoch (-1 if none)
                     batches_done: int = 0,  # training batches already done in epoch `epoch + 1`
                     loader_state: torch.Tensor | None = None,  # the training loader's generator state at that epoch's start
+                    **extra,  # more metadata (JSON-able), such as the SHA-256 of the model this epoch exports
                    ) -> Path:
-    "Save all the state needed to resume after `epoch` (and `batches_done` more batches) as one safetensors file, atomically."
+    "Save all the state needed to resume after `epoch` (and `batches_done` more batches) as one safetensors file, atomically, with a SHA-256 of its content."
     tensors = {f'model.{k}': v for k, v in learn.unwrapped_model.state_dict().items()}
-    meta = dict(epoch=epoch, batches_done=batches_done)
+    meta = dict(epoch=epoch, batches_done=batches_done, **extra)
     for cb in learn.cbs:  # each callback with state keeps it under its own name: tensors in the file, the rest in `meta`
         if cb.state_name is None: continue
         state = cb.state_dict()
@@ -86,15 +124,25 @@ def save_checkpoint(path: str | Path, learn: Learner,
     if loader_state is not None: tensors['rng.train_loader'] = loader_state
     meta['opt_groups'] = opt_state['param_groups']
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    meta['sha256'] = content_sha256(tensors, meta)
     return atomic_write(path, lambda p: save_file(tensors, str(p), metadata={'slowai': json.dumps(meta)}))
 
+def _finite(tensors: dict[str, torch.Tensor]) -> str | None:
+    "The name of the first floating-point tensor holding a NaN or an infinity, if any."
+    return next((k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
-    "The tensors and metadata of a checkpoint; `RunError` if it is truncated or not one of ours."
+    "The tensors and metadata of a checkpoint; `RunError` if it is truncated, altered since it was saved, or not one of ours."
     try:
         with safe_open(str(path), 'pt') as f: meta = json.loads((f.metadata() or {})['slowai'])
-        return load_file(str(path)), meta
+        tensors = load_file(str(path))
     except (SafetensorError, KeyError, json.JSONDecodeError, OSError, ValueError) as e:
         raise RunError(f'{path}: not a readable slowai checkpoint ({type(e).__name__}: {e})') from None
+    if 'sha256' in meta and content_sha256(tensors, {k: v for k, v in meta.items() if k != 'sha256'}) != meta['sha256']:
+        raise RunError(f'{path}: its content does not match the SHA-256 it was saved with (damaged on disk?)')
+    bad = _finite({k: v for k, v in tensors.items() if k.split('.')[0] in ('model', 'ema')})
+    if bad is not None: raise RunError(f'{path}: {bad} holds NaN or infinite values')
+    return tensors, meta
 
 # %% ../nbs/07_runs.ipynb #6a9e5285
 def latest_checkpoint(run: Path, warn: Callable = print):
@@ -134,20 +182,37 @@ class RestoreCB(Callback):
         learn.epochs = range(m['epoch'] + 1, learn.n_epochs)
 
 # %% ../nbs/07_runs.ipynb #df735310
-def save_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
-    "Save `model` and a matching `DDPMScheduler` as a diffusers `DDPMPipeline` in `run` (each part replaced whole)."
+UNET_WEIGHTS = 'unet/diffusion_pytorch_model.safetensors'  # the run's model, as diffusers lays out a pipeline
+
+@contextlib.contextmanager
+def staged_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
+    "Save `model` and a matching `DDPMScheduler` as a diffusers `DDPMPipeline` in a temporary folder in `run`; yields the folder and the SHA-256 of its weights."
     with tempfile.TemporaryDirectory(dir=run, prefix='.pipeline.') as tmp:
-        DDPMPipeline(unet=model, scheduler=to_diffusers(ddpm)).save_pretrained(tmp, safe_serialization=True)
+        with os_errors(tmp): DDPMPipeline(unet=model, scheduler=to_diffusers(ddpm)).save_pretrained(tmp, safe_serialization=True)
         mask = _umask()
         for folder, dirs, files in os.walk(tmp):  # the usual modes (safetensors writes owner-only files)
             for d in dirs: os.chmod(Path(folder)/d, 0o777 & ~mask)
             for f in files: os.chmod(Path(folder)/f, 0o666 & ~mask)
-        for part in ('unet', 'scheduler'):
-            old = run/f'.{part}.old'
-            if (run/part).exists(): os.replace(run/part, old)
-            os.replace(Path(tmp)/part, run/part)
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(Path(tmp)/'model_index.json', run/'model_index.json')
+        fault_point('staged')
+        yield Path(tmp), _sha256_file(Path(tmp)/UNET_WEIGHTS)
+
+def _find_renameat2():
+    try: f = ctypes.CDLL(None, use_errno=True).renameat2  # Linux's C library (glibc 2.28 and later)
+    except Exception: return None
+    f.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return f
+_renameat2 = _find_renameat2()
+
+def swap_in(new: Path, old: Path):
+    "Put the folder `new` at `old` and the folder that was there at `new`. On Linux this is one atomic step (renameat2's exchange), so `old` is never missing; elsewhere it is away for a moment, as `.NAME.old`."
+    if not old.exists(): os.replace(new, old); return
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    if _renameat2 is not None and _renameat2(AT_FDCWD, os.fsencode(new), AT_FDCWD, os.fsencode(old), RENAME_EXCHANGE) == 0: return
+    aside = old.with_name(f'.{old.name}.old')
+    os.replace(old, aside)
+    fault_point(f'{old.name} aside')
+    os.replace(new, old)
+    os.replace(aside, new)
 
 def smooth(xs: list[float], window: int = 11) -> list[float]:
     "Centred moving average of `xs` over `window` values (fewer at the ends): unlike an exponential average it does not lag."
@@ -175,8 +240,8 @@ def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
     if evals: ax.plot(*zip(*evals), 'o-', color='C1', label='eval, per epoch')
     if not batches: ax.set_xlabel('epochs finished')
     ax.set_yscale('log'); ax.set_ylabel('MSE loss'); ax.legend(); fig.tight_layout()
-    atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=100))
-    plt.close(fig)
+    try: atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=100))
+    finally: plt.close(fig)
 
 def read_losses(run: Path) -> list[dict]:
     "The rows of `run/losses.csv`."
@@ -198,18 +263,59 @@ def write_csv(path: Path, rows: list[dict], fields: list[str]):
             w = csv.DictWriter(f, fields); w.writeheader(); w.writerows(rows)
     atomic_write(path, write)
 
+def _batch_epoch(p: Path) -> int:
+    "The epoch a Ctrl-C checkpoint `epoch-EEEE-batch-BBBBBB.safetensors` was taken in."
+    return int(p.name.split('-')[1])
+
+def commit(run: Path, stage: Path, sha: str,  # a pipeline staged in `run` and the SHA-256 of its weights
+           ckpt: Path,  # the epoch's checkpoint, already saved: everything else is made from what it holds
+           rows: list[dict], batches: list[dict],  # all epochs' losses so far, and all batches'
+           info: dict,  # `slowai.json` as it should read once this epoch is the run's state
+           keep: int = 2):  # epoch checkpoints to keep
+    "Make a saved epoch the run's state: the pipeline swapped in, the losses rewritten whole, then `slowai.json`, which records the model's SHA-256; older checkpoints go last."
+    for part in ('unet', 'scheduler'):
+        swap_in(stage/part, run/part)
+        fault_point(f'{part}/')
+    os.replace(stage/'model_index.json', run/'model_index.json')
+    write_csv(run/'losses.csv', rows, ['epoch', 'split', 'loss', 'seconds'])
+    write_csv(run/'batch_losses.csv', batches, ['epoch', 'batch', 'loss'])
+    plot_losses(rows, run/'losses.png', batches)
+    fault_point('losses')
+    write_json(run/'slowai.json', info | dict(weights={UNET_WEIGHTS: sha}, checkpoint=ckpt.name))
+    fault_point('committed')
+    ckpts, epoch = run/'checkpoints', int(ckpt.name.split('-')[1].split('.')[0])
+    older = [p for p in sorted(ckpts.glob('epoch-????.safetensors')) if p.name < ckpt.name]
+    for old in older[:len(older) - (keep - 1)] + [p for p in ckpts.glob('epoch-*-batch-*') if _batch_epoch(p) <= epoch]: old.unlink()
+
 class RunCB(Callback):
-    "After each epoch: losses (per epoch and per batch) to CSV and PNG, the pipeline, a checkpoint (the last `keep` kept) and `slowai.json`."
+    "After each epoch: a checkpoint (with all the losses so far), then the pipeline, the losses as CSV and PNG, and `slowai.json` (see `commit`)."
     order = DivergenceCB.order + 5  # after a diverged epoch was refused, MetricsCB has recorded it and EMA is up to date
+    state_name = 'history'  # the losses so far travel in every checkpoint: the CSV files are rewritten from them, never appended to
     def __init__(self, run: Path, ddpm: DDPM,
                  info: dict,  # the run's settings, as `slowai.json` stores them
                  keep: int = 2):  # epoch checkpoints to keep
         self.run, self.ddpm, self.info, self.keep = Path(run), ddpm, info, keep
         self.stop_requested, self.interrupted_at = False, None
+        self.rows, self.batches, self.restored = [], [], False
+
+    def state_dict(self) -> dict:
+        b = self.batches
+        return dict(rows=self.rows, batch_epoch=torch.tensor([x['epoch'] for x in b], dtype=torch.int64),
+                    batch_index=torch.tensor([x['batch'] for x in b], dtype=torch.int64),
+                    batch_loss=torch.tensor([x['loss'] for x in b], dtype=torch.float64))
+    def load_state_dict(self, state: dict):
+        self.rows = [dict(r) for r in state['rows']]
+        self.batches = [dict(epoch=int(e), batch=int(i), loss=float(l)) for e, i, l in
+                        zip(state['batch_epoch'].tolist(), state['batch_index'].tolist(), state['batch_loss'].tolist())]
+        self.restored = True
 
     def before_fit(self, learn):
         self.writes = learn.is_main  # one writer among several processes
         self.ema = getattr(learn, 'ema', None)  # the EMA callback of `recipe_learner`, if the run keeps one
+        if not self.restored:  # a checkpoint from before the losses travelled in them: take the finished epochs' from the files
+            first = learn.epochs.start if isinstance(learn.epochs, range) else 0
+            self.rows = [r for r in read_losses(self.run) if r['epoch'] < first]
+            self.batches = [b for b in read_batch_losses(self.run) if b['epoch'] < first]
 
     def before_epoch(self, learn):
         if learn.training:  # where this epoch's batch order comes from, and how many batches a resume leaves out
@@ -236,18 +342,60 @@ class RunCB(Callback):
             raise CancelFitException()
 
     def _write(self, learn):
-        rows = read_losses(self.run) + [dict(epoch=r['epoch'], split='train' if r['train'] else 'eval', loss=r['loss'],
-                                             seconds=r['time']) for r in learn.history[-2:]]
-        batches = [b for b in read_batch_losses(self.run) if b['epoch'] < learn.epoch] + self.batch_losses
-        write_csv(self.run/'losses.csv', rows, ['epoch', 'split', 'loss', 'seconds'])
-        write_csv(self.run/'batch_losses.csv', batches, ['epoch', 'batch', 'loss'])
-        plot_losses(rows, self.run/'losses.png', batches)
-        save_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model, self.ddpm)
-        save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}.safetensors', learn, learn.epoch)
-        ckpts = self.run/'checkpoints'
-        for old in sorted(ckpts.glob('epoch-????.safetensors'))[:-self.keep] + list(ckpts.glob('epoch-*-batch-*')): old.unlink()
-        write_json(self.run/'slowai.json', self.info | dict(epochs_done=learn.epoch + 1,
-                                                            processes=learn.world_size))
+        e = learn.epoch
+        self.rows = [r for r in self.rows if r['epoch'] < e] + [
+            dict(epoch=r['epoch'], split='train' if r['train'] else 'eval', loss=r['loss'], seconds=r['time']) for r in learn.history[-2:]]
+        self.batches = [b for b in self.batches if b['epoch'] < e] + self.batch_losses
+        with staged_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model, self.ddpm) as (stage, sha):
+            ckpt = save_checkpoint(self.run/'checkpoints'/f'epoch-{e:04d}.safetensors', learn, e, unet_sha256=sha)
+            fault_point('checkpoint')
+            commit(self.run, stage, sha, ckpt, self.rows, self.batches,
+                   self.info | dict(epochs_done=e + 1, processes=learn.world_size), self.keep)
+
+# %% ../nbs/07_runs.ipynb #c82d1e4f
+def remove_orphans(run: Path) -> list[str]:
+    "Delete what a writer killed in the middle of a save left behind (staged pipelines, folders set aside, temporary files); for the lock holder only."
+    found = [*run.glob('.pipeline.*'), *run.glob('.*.old'), *run.glob('.*.tmp'), *(run/'checkpoints').glob('.*.tmp')]
+    for p in found: shutil.rmtree(p) if p.is_dir() else p.unlink()
+    return sorted(p.name for p in found)
+
+def history_of(run: Path, tensors: dict, meta: dict) -> tuple[list[dict], list[dict]]:
+    "The per-epoch and per-batch losses up to a checkpoint: from the checkpoint, or from the CSV files for checkpoints older than that."
+    if 'history' in meta:
+        cb = RunCB(run, None, {})
+        cb.load_state_dict(meta['history'] | {k[8:]: v for k, v in tensors.items() if k.startswith('history.')})
+        return cb.rows, cb.batches
+    return ([r for r in read_losses(run) if r['epoch'] <= meta['epoch']],
+            [b for b in read_batch_losses(run) if b['epoch'] <= meta['epoch']])
+
+def repair(run: Path,
+           model: UNet2DModel,  # a U-Net of the run's architecture, to carry the checkpoint's weights
+           ddpm: DDPM,
+           info: dict,  # the run's `slowai.json` as it should read (its settings)
+           keep: int = 2, warn: Callable = print) -> dict:
+    "Before a resume: remove orphans; unless the run's files agree with its newest readable epoch checkpoint, export that again. Returns `slowai.json`'s content."
+    on_disk = json.loads((run/'slowai.json').read_text())
+    gone = remove_orphans(run)
+    if gone: warn(f'removed {len(gone)} temporary file(s) left by an interrupted save: {", ".join(gone)}')
+    for path in sorted((run/'checkpoints').glob('epoch-????.safetensors'), reverse=True):
+        try: tensors, meta = load_checkpoint(path)
+        except RunError as e: warn(f'skipping {e}'); continue
+        break
+    else:  # no epoch has finished
+        if info != on_disk: write_json(run/'slowai.json', info)
+        return info
+    weights, recorded = run/UNET_WEIGHTS, (info.get('weights') or {}).get(UNET_WEIGHTS)
+    if (info.get('checkpoint'), info['epochs_done']) == (path.name, meta['epoch'] + 1) and weights.is_file() and _sha256_file(weights) == recorded:
+        if info != on_disk: write_json(run/'slowai.json', info)  # new settings (a longer run) for the epochs to come
+        return info
+    warn(f'{run}: its model, losses or slowai.json are behind its newest checkpoint ({path.name}); writing them again from it')
+    prefix = 'ema.' if any(k.startswith('ema.') for k in tensors) else 'model.'  # the weights the pipeline holds
+    model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+    rows, batches = history_of(run, tensors, meta)
+    info = info | dict(epochs_done=meta['epoch'] + 1)
+    with staged_pipeline(run, model, ddpm) as (stage, sha):
+        commit(run, stage, sha, path, rows, batches, info, keep)
+    return json.loads((run/'slowai.json').read_text())
 
 # %% ../nbs/07_runs.ipynb #8e3c5a0f
 def is_run(path: Path) -> bool:
@@ -303,7 +451,8 @@ class RunConfig(TrainConfig):
                        init=info.get('init', False), head_dim=info.get('head_dim', 8),  # default eps, fp32, diffusers' init and heads
                        collapse=info.get('collapse', TrainConfig.collapse), conditional=bool(cond),
                        p_uncond=cond.get('p_uncond', RunConfig.p_uncond), cycle_start=info.get('cycle_start', 0))
-        except (KeyError, TypeError) as e: raise ConfigError('slowai.json', sorted(info), f'a setting is missing or malformed ({e!r})') from None
+        except KeyError as e: raise ConfigError('slowai.json', sorted(info), f'the setting {e.args[0]!r} is missing') from None
+        except TypeError as e: raise ConfigError('slowai.json', sorted(info), f'a setting has the wrong form ({e})') from None
 
 # %% ../nbs/07_runs.ipynb #4f8a2d60
 @contextlib.contextmanager
@@ -323,16 +472,69 @@ def run_lock(run: str | Path):
         fcntl.flock(f, fcntl.LOCK_UN); f.close()
 
 # %% ../nbs/07_runs.ipynb #5b7d2c94
+def read_info(run: str | Path) -> tuple[dict, RunConfig]:
+    "A run's `slowai.json` and its settings, checked: a `RunError` names the file and what is wrong."
+    path = Path(run)/'slowai.json'
+    try: info = json.loads(path.read_text())
+    except FileNotFoundError: raise RunError(f'{run}: not a slowai run folder (no slowai.json)') from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise RunError(f'{path}: not valid JSON ({e})') from None
+    try: cfg = RunConfig.from_json(info)
+    except ConfigError as e:
+        raise RunError(f'{path}: ' + (e.reason if e.field == 'slowai.json' else f'{e.field} {e.value!r}: {e.reason}')) from None
+    done = info.get('epochs_done')
+    if not (_number(done, True) and 0 <= done <= cfg.epochs):
+        raise RunError(f'{path}: epochs_done {done!r}: expected a whole number from 0 to the run\'s {cfg.epochs} epochs')
+    try: DDPM(**info['ddpm'])
+    except (TypeError, ValueError) as e: raise RunError(f'{path}: ddpm {info["ddpm"]!r} is not a schedule ({e})') from None
+    return info, cfg
+
+def _vouched(run: Path) -> set[str]:
+    "The SHA-256s of the models the run's checkpoints export (a kill between a checkpoint and `slowai.json` leaves a model only these know)."
+    out = set()
+    for p in (run/'checkpoints').glob('epoch-????.safetensors'):
+        try:
+            with safe_open(str(p), 'pt') as f: out.add(json.loads(f.metadata()['slowai']).get('unet_sha256'))
+        except Exception: pass  # an unreadable checkpoint vouches for nothing
+    return out
+
+def _check_scheduler(run: Path, ddpm: DDPM):
+    "`RunError` if the pipeline's scheduler (what diffusers samples with) disagrees with the schedule in `slowai.json`."
+    path = run/'scheduler'/'scheduler_config.json'
+    if not path.is_file(): return
+    try: saved = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise RunError(f'{path}: not valid JSON ({e})') from None
+    want = to_diffusers(ddpm).config
+    for key in ('num_train_timesteps', 'variance_type'):
+        if saved.get(key) != want[key]:
+            raise RunError(f'{path}: {key} is {saved.get(key)!r}, but slowai.json\'s schedule {ddpm.config()} gives {want[key]!r}; '
+                           'one of the two was changed by hand')
+    betas = saved.get('trained_betas')
+    if betas is not None and not (len(betas) == len(want['trained_betas']) and np.allclose(betas, want['trained_betas'])):
+        raise RunError(f'{path}: its betas differ from the schedule in slowai.json {ddpm.config()}')
+
 def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, DDPM, dict]:
-    "The U-Net (EMA weights if the run kept them), its `DDPM` and the run's settings."
+    "The U-Net (EMA weights if the run kept them), its `DDPM` and the run's settings, each checked: `RunError` for anything damaged."
     run = Path(run)
     if not run.is_dir(): raise RunError(f'{run}: no such folder')
-    if not is_run(run): raise RunError(f'{run}: not a slowai run folder (no slowai.json)')
-    try: info = json.loads((run/'slowai.json').read_text())
-    except json.JSONDecodeError as e: raise RunError(f'{run/"slowai.json"}: not valid JSON ({e})') from None
-    if not (run/'unet'/'diffusion_pytorch_model.safetensors').is_file():
-        raise RunError(f'{run}: no model saved yet (unet/diffusion_pytorch_model.safetensors); has an epoch finished?')
-    try: model = UNet2DModel.from_pretrained(run/'unet', use_safetensors=True)
+    info, _ = read_info(run)
+    weights = run/UNET_WEIGHTS
+    if not weights.is_file():
+        if not info['epochs_done']: raise RunError(f'{run}: no model saved yet ({UNET_WEIGHTS}); has an epoch finished?')
+        raise RunError(f'{run}: {UNET_WEIGHTS} is missing although {info["epochs_done"]} epoch(s) finished; '
+                       f'slowai_train --out {run} --resume restores it from the newest checkpoint')
+    data = weights.read_bytes()  # read once: what is checked is what is loaded
+    recorded = (info.get('weights') or {}).get(UNET_WEIGHTS)  # runs from before the record have none
+    if recorded is not None and hashlib.sha256(data).hexdigest() not in {recorded} | _vouched(run):
+        raise RunError(f'{weights}: its SHA-256 differs from the one slowai.json records, so the file was damaged or replaced; '
+                       f'slowai_train --out {run} --resume writes it again from the newest checkpoint')
+    try:
+        state = load_bytes(data)
+        model = UNet2DModel.from_config(UNet2DModel.load_config(run/'unet'))
+        model.load_state_dict(state)
     except Exception as e: raise RunError(f'{run/"unet"}: the saved model does not load ({type(e).__name__}: {e})') from None
+    bad = _finite(state)
+    if bad is not None: raise RunError(f'{weights}: {bad} holds NaN or infinite values; the model cannot be used')
+    ddpm = DDPM(**info['ddpm'])
+    _check_scheduler(run, ddpm)
     if device is not None: model.to(device)
-    return model.eval(), DDPM(**info['ddpm']), info
+    return model.eval(), ddpm, info
