@@ -524,7 +524,8 @@ def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, D
                        f'slowai_train --out {run} --resume restores it from the newest checkpoint')
     data = weights.read_bytes()  # read once: what is checked is what is loaded
     recorded = (info.get('weights') or {}).get(UNET_WEIGHTS)  # runs from before the record have none
-    if recorded is not None and hashlib.sha256(data).hexdigest() not in {recorded} | _vouched(run):
+    sha = hashlib.sha256(data).hexdigest()
+    if recorded is not None and sha != recorded and sha not in _vouched(run):
         raise RunError(f'{weights}: its SHA-256 differs from the one slowai.json records, so the file was damaged or replaced; '
                        f'slowai_train --out {run} --resume writes it again from the newest checkpoint')
     try:
