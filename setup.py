@@ -22,6 +22,7 @@ min_python = cfg['min_python']
 
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+tracking_requirements = shlex.split(cfg.get('tracking_requirements', ''))  # slowai_train --log_with
 package_data = {cfg['lib_name']: cfg['package_data'].split()} if cfg.get('package_data', '').strip() else {}
 
 setuptools.setup(
@@ -43,7 +44,7 @@ setuptools.setup(
     include_package_data=True,
     package_data=package_data,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements + tracking_requirements, 'tracking': tracking_requirements},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import importlib.util
 from dataclasses import fields, replace
 from functools import partial
 import json
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from diffusers import UNet2DModel
 from fastcore.docments import docments
@@ -33,14 +35,14 @@ from .init import init_ddpm
 from .mixed import MixedPrecision, load_pretrained
 from .samplers import SAMPLERS, sample as sample_with
 from .runs import (NUM_CLASSES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
-                         read_info, repair, run_lock, write_json)
+                         read_info, repair, run_lock, write_card, write_json)
 
 # %% auto #0
-__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'DEFAULT_GUIDANCE', 'MAX_GRID',
+__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'TRACKERS', 'DEFAULT_GUIDANCE', 'MAX_GRID',
            'IMAGE_BYTES', 'DISK_ERRORS', 'UsageError', 'default_sampling', 'flag_of', 'train_run', 'Interrupted',
-           'stop_on_sigint', 'save_grid', 'load_model', 'sampling_args', 'sampler_label', 'label_args', 'sample_run',
-           'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_parser', 'train_main', 'sample_main',
-           'eval_main']
+           'stop_on_sigint', 'save_grid', 'tracker_names', 'run_samples', 'image_grid', 'TrackerCB', 'load_model',
+           'sampling_args', 'sampler_label', 'label_args', 'sample_run', 'eval_run', 'slowai_train', 'slowai_sample',
+           'slowai_eval', 'train_parser', 'train_main', 'sample_main', 'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -64,6 +66,9 @@ def _check_device(device: str | None):
     _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
     if device == 'cuda': _check(torch.cuda.is_available(), '--device cuda: PyTorch sees no CUDA device here')
     if device == 'mps': _check(torch.backends.mps.is_available(), '--device mps: PyTorch sees no MPS device here')
+
+def _check_seed(seed: int):
+    _check(isinstance(seed, int) and 0 <= seed < 2**63, f'--seed {seed}: must be 0 or more and below 2**63 (what a torch generator takes)')
 
 def _writable(path: Path, what: str):
     "`UsageError` unless files can be made in the folder `path` (or, if it does not exist yet, in the nearest folder above it)."
@@ -108,6 +113,7 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
               accelerate: bool = False,  # train through `AccelerateCB` (start with `accelerate launch`)
               progress: bool = True,  # show progress bars
               extra_cbs: tuple = (),  # more callbacks for the Learner
+              log_with: str | None = None,  # log to experiment trackers: tensorboard, wandb or all (see `TrackerCB`)
               **settings,  # `RunConfig` fields: epochs, bs, lr, seed, subset, ema, n_steps, samples, ...
              ) -> Path:
     "Train a `fashion_unet` with DDPM into the run folder `out` (see `slowai_train`); returns the folder."
@@ -136,6 +142,8 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
     except ConfigError as e:  # named by its option, as the command line spells it
         raise UsageError(f'{flag_of(e.field)} {e.value}: {e.reason}') from None
     _check_device(device)
+    trackers = tracker_names(log_with)  # an unknown or missing tracker is refused before any work
+    if trackers: extra_cbs = (*extra_cbs, TrackerCB(out, trackers, cfg.to_json(), cfg.samples, cfg.seed))
     if main: _writable(out, f'--out {out}')
     torch.manual_seed(cfg.seed)
     ddpm, precision = _precision(cfg, device, accelerate)  # it can still refuse the arguments: before anything is written
@@ -170,7 +178,9 @@ def _train_locked(out, cfg, info, main, device, progress, extra_cbs, ddpm, preci
                            cycle_epochs=cfg.epochs - cfg.cycle_start)
     if found is not None:
         path, tensors, meta = found
-        print(f'resuming {out} after epoch {meta["epoch"]} from {path.name}')
+        where = (f'in epoch {meta["epoch"] + 1} after batch {meta["batches_done"]}' if meta.get('batches_done')
+                 else f'after epoch {meta["epoch"]}')  # a Ctrl-C checkpoint, or a finished epoch's
+        print(f'resuming {out} {where} from {path.name}')
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
         at = meta['epoch'] + 1  # epochs finished when the checkpoint was written (and `batches_done` of the next)
         new_cycle = at < cfg.cycle_start or (at == cfg.cycle_start and not meta.get('batches_done'))
@@ -182,12 +192,10 @@ def _train_locked(out, cfg, info, main, device, progress, extra_cbs, ddpm, preci
         raise Interrupted(f'interrupted in epoch {epoch} after batch {batch}; a checkpoint was saved: '
                           f'continue with slowai_train --out {out} --resume')
     if cfg.samples and learn.is_main:
-        final = learn.ema.model if learn.ema is not None else learn.model
-        n = cfg.samples
-        labels = dict(labels=balanced_labels(n), guidance=DEFAULT_GUIDANCE) if cfg.conditional else {}  # every class in turn
-        x = sample_with(ddpm, final, (n, 1, 32, 32), **default_sampling(ddpm), **labels,
-                        generator=torch.Generator(final.device).manual_seed(cfg.seed), progress=progress)
+        final, n = learn.ema.model if learn.ema is not None else learn.model, cfg.samples
+        x = run_samples(ddpm, final, n, cfg.seed, progress)  # a conditional run: every class in turn
         save_grid(x, out/'samples.png', ncols=n // 10 if cfg.conditional and n % 10 == 0 else None)
+        write_card(out)  # the model card shows the grid
 
 class Interrupted(Exception):
     "Training was stopped by Ctrl-C (SIGINT) after saving a checkpoint."
@@ -210,6 +218,86 @@ def save_grid(images: torch.Tensor, path: Path, ncols: int | None = None):
     atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=80))
     plt.close(fig)
 
+# %% ../nbs/07_cli.ipynb #9c98b138
+TRACKERS = {'tensorboard': 'tensorboard', 'wandb': 'wandb'}  # --log_with names, and the package each one needs
+
+def tracker_names(log_with: str | None) -> list[str]:
+    "The trackers `--log_with` asks for (`all`: every one); `UsageError` for an unknown name or a missing package."
+    if log_with in (None, 'none'): return []
+    names = list(TRACKERS) if log_with == 'all' else [log_with]
+    _check(all(n in TRACKERS for n in names), f'--log_with {log_with}: expected none, {", ".join(TRACKERS)} or all')
+    missing = [TRACKERS[n] for n in names if importlib.util.find_spec(TRACKERS[n]) is None]
+    _check(not missing, f'--log_with {log_with}: {" and ".join(missing)} is not installed; '
+                        'pip install "slowai[tracking]" installs the trackers')
+    return names
+
+def run_samples(ddpm: DDPM, model: UNet2DModel, n: int, seed: int, progress: bool = False) -> torch.Tensor:
+    "`n` samples with the default sampler from seed `seed`; a conditional model draws every class in turn."
+    labels = dict(labels=balanced_labels(n), guidance=DEFAULT_GUIDANCE) if is_conditional(model) else {}
+    return sample_with(ddpm, model, (n, 1, 32, 32), **default_sampling(ddpm), **labels,
+                       generator=torch.Generator(model.device).manual_seed(seed), progress=progress)
+
+def image_grid(x: torch.Tensor, ncols: int) -> np.ndarray:
+    "Images `[N,1,H,W]` in [-0.5, 0.5] tiled into one `[1, rows*H, ncols*W, 3]` uint8 picture (white gaps between)."
+    n, _, h, w = x.shape
+    rows = -(-n // ncols)
+    grid = torch.ones(rows * (h + 2), ncols * (w + 2))
+    for i, img in enumerate(x.float().clamp(-0.5, 0.5).cpu() + 0.5):
+        r, c = divmod(i, ncols)
+        grid[r * (h + 2) + 1:r * (h + 2) + 1 + h, c * (w + 2) + 1:c * (w + 2) + 1 + w] = 1 - img[0]  # dark on light, as the PNGs
+    return (grid[None, :, :, None].expand(-1, -1, -1, 3) * 255).round().to(torch.uint8).numpy()
+
+# %% ../nbs/07_cli.ipynb #b40554bf
+class TrackerCB(Callback):
+    "Log a run to Accelerate's trackers: loss and learning rate per batch; losses and a sample grid per epoch."
+    order = RunCB.order + 1  # an epoch is logged once it is saved
+    def __init__(self, run: Path, names: list[str],  # the run folder, and the trackers (`tracker_names`)
+                 config: dict,  # the run's settings, stored with the tracked run
+                 samples: int = 16, seed: int = 0):  # the grid logged after each epoch (0: none)
+        self.run, self.names, self.config, self.samples, self.seed = Path(run), names, config, samples, seed
+        self.trackers, self.skipped = [], 0
+
+    def before_fit(self, learn):
+        if not learn.is_main: return
+        from accelerate.tracking import LOGGER_TYPE_TO_CLASS  # only imported when tracking
+        logs = self.run/'logs'
+        logs.mkdir(exist_ok=True)
+        config = {k: json.dumps(v) if isinstance(v, (dict, list)) or v is None else v for k, v in self.config.items()}
+        for name in self.names:
+            kw = dict(logging_dir=logs) if name == 'tensorboard' else dict(dir=str(logs))
+            tracker = LOGGER_TYPE_TO_CLASS[name](self.run.name, **kw)
+            tracker.start()
+            tracker.store_init_configuration(config)
+            self.trackers.append(tracker)
+        self.ddpm = next(cb for cb in learn.cbs if isinstance(cb, DDPM))
+        self.per_epoch = len(learn.dls.train)
+
+    def log(self, values: dict, step: int):
+        for tracker in self.trackers: tracker.log(values, step=step)
+
+    def before_epoch(self, learn):
+        if learn.training: self.skipped = learn.dls.train.skip  # batches a resumed epoch leaves out
+
+    def after_batch(self, learn):
+        if self.trackers and learn.training:
+            step = learn.epoch * self.per_epoch + self.skipped + learn.iter + 1  # batches trained so far
+            self.log({'train/loss': learn.loss.item(), 'train/lr': learn.opt.param_groups[0]['lr']}, step)
+
+    def after_epoch(self, learn):
+        if not self.trackers or learn.training: return
+        step, (train, valid) = (learn.epoch + 1) * self.per_epoch, learn.history[-2:]
+        self.log({'epoch/train_loss': train['loss'], 'epoch/eval_loss': valid['loss']}, step)
+        if self.samples:
+            model = learn.ema.model if learn.ema is not None else learn.unwrapped_model
+            grid = image_grid(run_samples(self.ddpm, model, self.samples, self.seed), ncols=min(self.samples, 8))
+            for tracker in self.trackers:
+                kw = dict(dataformats='NHWC') if tracker.name == 'tensorboard' else {}
+                tracker.log_images({'samples': grid}, step=step, **kw)
+
+    def cleanup_fit(self, learn):
+        for tracker in self.trackers: tracker.finish()
+        self.trackers = []
+
 # %% ../nbs/07_cli.ipynb #94412e9f
 def load_model(run: str | Path | None, pretrained: bool, device: str | None = None,
                conditional: bool = False,  # with `pretrained`: the shipped class-conditional model
@@ -217,7 +305,7 @@ def load_model(run: str | Path | None, pretrained: bool, device: str | None = No
     "The U-Net and schedule of a run folder, or of a shipped model when `pretrained`; exactly one must be given."
     _check((run is None) != (not pretrained), '--run RUN or --pretrained: give exactly one' if pretrained else
            '--run is required: a run folder written by slowai_train (or --pretrained for the model that ships with slowai)')
-    _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
+    _check_device(device)  # one that is not here is refused before any work
     if pretrained:
         ddpm, model = load_pretrained(device or 'cpu', conditional=conditional)
         return model, ddpm
@@ -270,6 +358,7 @@ def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int =
     "Sample `n` images from a run (or a shipped model) and save them as a PNG grid at `out`; returns the images."
     _check(n > 0, f'--n {n}: must be at least 1')
     _check(n <= MAX_GRID, f'--n {n}: a grid holds at most {MAX_GRID:,} images; to score many samples use slowai_eval')
+    _check_seed(seed)
     _check(Path(out).suffix.lower() == '.png', f'--out {out}: the grid is written as PNG; give a name ending in .png')
     _output_file(Path(out), f'--out {out}')  # before any sampling
     if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
@@ -301,6 +390,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     need = shipped_classifier().n_features + 1
     _check(n >= need, f'--n {n}: FID over {need - 1} features needs at least {need} samples (10,000 is usual)')
     _check(batch > 0, f'--batch {batch}: must be at least 1')
+    _check_seed(seed)
     _check_memory(n)
     if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
     model, ddpm = load_model(run, pretrained, device, conditional=guidance is not None)
@@ -320,6 +410,9 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
             bar.update(b)
     secs = time.perf_counter() - t0
     images = torch.cat(chunks)
+    bad = (~torch.isfinite(images).flatten(1).all(1)).sum().item()
+    _check(not bad, f'{"the shipped model" if pretrained else f"--run {run}"}: {bad:,} of {n:,} samples hold NaN or infinite '
+                    'values, so they cannot be scored; the model is broken (see its losses, or train it again)')
     res = evaluate(images, seed=seed, device=device) | dict(
         model='pretrained' if pretrained else str(run), **args, model_calls_per_image=args['steps'],
         seconds=round(secs, 2), samples_per_s=round(n / secs, 2), seed=seed)
@@ -327,6 +420,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
         agree = label_agreement(images, cond['labels'])
         res |= dict(guidance=cond['guidance'], label_agreement=agree['overall'], label_agreement_per_class=agree['per_class'])
     if dest is not None: write_json(dest, res)
+    if dest is not None and not out: write_card(Path(run))  # the run's model card shows its newest scores
     return res
 
 # %% ../nbs/07_cli.ipynb #a980f4ee
@@ -358,12 +452,13 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                  resume: bool = False,  # continue the run in OUT from its newest checkpoint (only --epochs and --samples may change)
                  device: str = None,  # cpu, cuda or mps; default: the best available
                  accelerate: bool = False,  # train with Accelerate: start with `accelerate launch ... slowai_train`
+                 log_with: str = None,  # log losses and sample grids to tensorboard, wandb or all (pip install "slowai[tracking]")
                  **settings,  # the run's settings, `RunConfig` fields (`--epochs 3 --lr 4e-3 ...` on the command line)
                 ):
     "Train a DDPM on Fashion-MNIST into a run folder (model, losses.csv/png, samples.png, checkpoints)."
     _check(out is not None, '--out is required: the run folder to write')
     if settings.get('ema') == 0: settings['ema'] = None  # `--ema 0` turns EMA off
-    run = train_run(out, resume, device, accelerate, **settings)
+    run = train_run(out, resume, device, accelerate, log_with=log_with, **settings)
     if int(os.environ.get('RANK', 0)) == 0:  # one message, also when several processes trained
         files = ['losses.png'] + (['samples.png'] if (run/'samples.png').is_file() else []) + ['unet/']
         print(f'run saved in {run}: {", ".join(files)} (load with slowai_sample --run {run})')
@@ -407,7 +502,7 @@ def slowai_eval(run: str = None,  # a run folder written by slowai_train
     print(json.dumps(res, indent=2))
 
 def train_parser() -> argparse.ArgumentParser:
-    "`slowai_train`'s options: the four of the run itself, then one per `RunConfig` setting."
+    "`slowai_train`'s options: the five of the run itself, then one per `RunConfig` setting."
     p = argparse.ArgumentParser(prog='slowai_train', description=slowai_train.__doc__ + ' With --resume, only --epochs (a '
                                 'new value starts a new one-cycle schedule over the epochs still to run) and --samples may '
                                 "change; the run keeps its other settings.")
@@ -416,6 +511,7 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument('--resume', action='store_true', help=docs['resume'])
     p.add_argument('--device', metavar='DEVICE', help=docs['device'])
     p.add_argument('--accelerate', action='store_true', help=docs['accelerate'])
+    p.add_argument('--log_with', metavar='TRACKER', help=docs['log_with'])
     return config_options(p, RunConfig)
 
 def train_main(argv: list[str] | None = None):

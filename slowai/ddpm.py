@@ -263,6 +263,8 @@ def _number(x, integer: bool = False) -> bool:
     kinds = (int,) if integer else (int, float)
     return isinstance(x, kinds) and not isinstance(x, bool) and math.isfinite(x)
 
+_MAX_EPOCHS, _TRAIN_IMAGES, _MAX_STEPS = 100_000, 60_000, 100_000  # the bounds of a recipe, with their reasons below
+
 @dataclass
 class TrainConfig:
     "The DDPM training recipe; checked when made. `train`, `slowai_train` and the Accelerate path all start from it."
@@ -282,8 +284,13 @@ class TrainConfig:
     def check(self):
         "Raise `ConfigError` for the first setting out of range."
         _need(_number(self.epochs, True) and self.epochs >= 1, 'epochs', self.epochs, 'must be at least 1')
+        _need(self.epochs <= _MAX_EPOCHS, 'epochs', self.epochs,
+              f'at most {_MAX_EPOCHS:,}: at 13 minutes an epoch on two CPU cores, two and a half years')
         _need(_number(self.bs, True) and self.bs >= 1, 'bs', self.bs, 'the batch size must be at least 1')
+        _need(self.bs <= _TRAIN_IMAGES, 'bs', self.bs, f'at most {_TRAIN_IMAGES:,}, the training images of Fashion-MNIST')
         _need(_number(self.lr) and self.lr > 0, 'lr', self.lr, 'the learning rate must be positive')
+        _need(self.lr <= 1, 'lr', self.lr, "at most 1: Adam moves every weight by about lr per step, so more than 1 "
+              "wrecks the model at the first step (the recipes here peak at 4e-3 to 1e-2)")
         _need(_number(self.eps) and self.eps > 0, 'eps', self.eps, "Adam's eps must be positive")
         _need(self.seed is None or (_number(self.seed, True) and 0 <= self.seed < 2**63), 'seed', self.seed,
               'must be 0 or more and below 2**63 (what a torch generator takes)')
@@ -294,6 +301,8 @@ class TrainConfig:
         _need(self.clip_grad is None or (_number(self.clip_grad) and self.clip_grad > 0), 'clip_grad', self.clip_grad,
               'the largest gradient norm must be positive')
         _need(_number(self.n_steps, True) and self.n_steps >= 2, 'n_steps', self.n_steps, 'the schedule needs at least 2 steps')
+        _need(self.n_steps <= _MAX_STEPS, 'n_steps', self.n_steps,
+              f'at most {_MAX_STEPS:,} (DDPM uses 1,000; a longer schedule only makes sampling slower)')
         _need(self.collapse is None or (_number(self.collapse) and 0 < self.collapse), 'collapse', self.collapse,
               'must be a positive share of the starting loss, or None')
 

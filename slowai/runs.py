@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +36,11 @@ from .prelude import CancelFitException, Callback, DivergenceCB, Learner, OneCyc
 from .ddpm import DDPM, ConfigError, TrainConfig, setting, to_diffusers, _need, _number
 
 # %% auto #0
-__all__ = ['FAULT_ENV', 'UNET_WEIGHTS', 'PRECISIONS', 'NUM_CLASSES', 'RunError', 'fault_point', 'os_errors', 'atomic_write',
-           'write_json', 'content_sha256', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint', 'RestoreCB',
-           'staged_pipeline', 'swap_in', 'smooth', 'plot_losses', 'read_losses', 'read_batch_losses', 'write_csv',
-           'commit', 'RunCB', 'remove_orphans', 'history_of', 'repair', 'is_run', 'RunConfig', 'run_lock', 'read_info',
-           'load_run']
+__all__ = ['FAULT_ENV', 'UNET_WEIGHTS', 'PRECISIONS', 'RUN_FORMAT', 'NUM_CLASSES', 'CARD', 'RunError', 'fault_point', 'os_errors',
+           'atomic_write', 'write_json', 'content_sha256', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint',
+           'RestoreCB', 'staged_pipeline', 'swap_in', 'smooth', 'plot_losses', 'read_losses', 'read_batch_losses',
+           'write_csv', 'commit', 'RunCB', 'remove_orphans', 'history_of', 'repair', 'is_run', 'RunConfig',
+           'newest_scores', 'model_card', 'write_card', 'run_lock', 'read_info', 'load_run']
 
 # %% ../nbs/07_runs.ipynb #7e4a2d90
 class RunError(Exception):
@@ -280,6 +281,7 @@ def commit(run: Path, stage: Path, sha: str,  # a pipeline staged in `run` and t
     write_csv(run/'losses.csv', rows, ['epoch', 'split', 'loss', 'seconds'])
     write_csv(run/'batch_losses.csv', batches, ['epoch', 'batch', 'loss'])
     plot_losses(rows, run/'losses.png', batches)
+    write_card(run, info, rows)  # the model card, README.md
     fault_point('losses')
     write_json(run/'slowai.json', info | dict(weights={UNET_WEIGHTS: sha}, checkpoint=ckpt.name))
     fault_point('committed')
@@ -403,6 +405,7 @@ def is_run(path: Path) -> bool:
     return (Path(path)/'slowai.json').is_file()
 
 PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
+RUN_FORMAT = 2  # slowai.json's layout; 2 always records the model's SHA-256 (runs before it name no format: 1)
 NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
 
 @dataclass
@@ -431,7 +434,7 @@ class RunConfig(TrainConfig):
 
     def to_json(self) -> dict:
         "The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the run)."
-        d = dict(epochs=self.epochs, bs=self.bs, lr=self.lr, seed=self.seed, subset=self.subset, ema=self.ema,
+        d = dict(format_version=RUN_FORMAT, epochs=self.epochs, bs=self.bs, lr=self.lr, seed=self.seed, subset=self.subset, ema=self.ema,
                  clip_grad=self.clip_grad, n_samples=self.samples, ddpm=DDPM(self.n_steps).config(), eps=self.eps,
                  mixed_precision=self.mixed_precision, init=self.init, head_dim=self.head_dim)
         if self.collapse != TrainConfig.collapse: d['collapse'] = self.collapse
@@ -453,6 +456,83 @@ class RunConfig(TrainConfig):
                        p_uncond=cond.get('p_uncond', RunConfig.p_uncond), cycle_start=info.get('cycle_start', 0))
         except KeyError as e: raise ConfigError('slowai.json', sorted(info), f'the setting {e.args[0]!r} is missing') from None
         except TypeError as e: raise ConfigError('slowai.json', sorted(info), f'a setting has the wrong form ({e})') from None
+
+# %% ../nbs/07_runs.ipynb #0cab122c
+CARD = 'README.md'  # a model folder's card, as the Hugging Face Hub reads it
+_CARD_SETTINGS = {'epochs': 'epochs', 'bs': 'batch size', 'lr': 'peak learning rate (one-cycle)', 'eps': "Adam's eps",
+                 'seed': 'seed', 'subset': 'training images', 'ema': 'EMA decay of the weights',
+                 'clip_grad': 'gradient norm clip', 'mixed_precision': 'mixed precision', 'init': 'init_ddpm',
+                 'head_dim': 'attention head channels', 'processes': 'processes'}
+
+def newest_scores(run: Path) -> dict | None:
+    "The newest `eval-*.json` that `slowai_eval` wrote in `run` (with its file name), if one can be read."
+    for p in sorted(run.glob('eval-*.json'), key=lambda p: p.stat().st_mtime, reverse=True):
+        try: return json.loads(p.read_text()) | dict(file=p.name)
+        except (OSError, ValueError): continue
+    return None
+
+def _card_scores(run: Path) -> str:
+    s = newest_scores(run)
+    if s is None: return 'Not scored yet: `slowai_eval` writes `eval-*.json` beside the model, and the card shows the newest.'
+    keys = [k for k in ('fid', 'kid', 'precision', 'recall', 'static', 'label_agreement') if isinstance(s.get(k), (int, float))]
+    how = ', '.join(f'{k} {s[k]}' for k in ('sampler', 'steps', 'eta', 'guidance', 'n', 'seed') if k in s)
+    return (f'From `{s["file"]}` ({how}), against the Fashion-MNIST test set on the features of slowai\'s shipped classifier:\n\n'
+            '| ' + ' | '.join(keys) + ' |\n|' + '---:|' * len(keys) + '\n| ' + ' | '.join(f'{s[k]:.4g}' for k in keys) + ' |')
+
+def _card_use(run: Path, cond: bool) -> str:
+    name = run.name
+    draw = "labels='sneaker', guidance=2." if cond else ''
+    plain = ('A `DDPMPipeline` calls the U-Net without class labels, so a conditional model is sampled with slowai, or by '
+             'passing `class_labels=` to `UNet2DModel.from_pretrained(folder, subfolder="unet")` in your own loop.' if cond else
+             f"```python\nfrom diffusers import DDPMPipeline\npipe = DDPMPipeline.from_pretrained('{name}')\n"
+             "images = pipe(batch_size=16, output_type='np').images\npixels = (2 * images - 0.5).clip(0, 1)  # "
+             "the pipeline maps x to x/2 + 0.5, made for data in [-1, 1]; slowai's is in [-0.5, 0.5]\n```")
+    return (f"With slowai (`pip install \"slowai @ git+https://github.com/slowai/slowai\"`):\n\n```sh\nslowai_sample --run {name} "
+            f"--out grid.png{' --label sneaker' if cond else ''}\n```\n\n```python\nfrom slowai import sample\n"
+            f"from slowai.runs import load_run\nmodel, ddpm, info = load_run('{name}')\nimages = sample(ddpm, model, "
+            f"(16, 1, 32, 32), 'ddim', steps=50, eta=1.{', ' + draw if draw else ''})  # [-0.5, 0.5]\n```\n\n"
+            f"With plain diffusers:\n\n{plain}")
+
+def model_card(run: Path,
+               info: dict,  # `slowai.json` as it reads (or is about to read)
+               rows: list[dict],  # the per-epoch losses, as in `losses.csv`
+               *, made_by: str = "`slowai_train`",  # what trained it
+               use: str | None = None,  # how to load it, in Markdown; default: as a run folder
+              ) -> str:
+    "A Hugging Face model card for the run folder: Hub metadata, then settings, losses, samples, scores, use, licence."
+    from huggingface_hub import ModelCardData  # only when a card is written
+    cond = bool(info.get('conditional'))
+    data = ModelCardData(library_name='diffusers', license='apache-2.0', datasets=['zalando-datasets/fashion_mnist'],
+                         pipeline_tag=None if cond else 'unconditional-image-generation',
+                         tags=['slowai', 'ddpm', 'fashion-mnist', 'diffusers:DDPMPipeline'] + (['class-conditional'] if cond else []))
+    sched = info['ddpm']
+    shown = {'subset': 'all 60,000', 'ema': 'none', 'clip_grad': 'none'}  # what a null setting means
+    settings = [(label, shown.get(k, 'none') if info[k] is None else info[k]) for k, label in _CARD_SETTINGS.items() if k in info]
+    settings += [('noise schedule', f"{sched['n_steps']} steps, linear beta {sched['beta_min']:g} to {sched['beta_max']:g}")]
+    if cond: settings += [('label dropout (p_uncond)', info['conditional']['p_uncond'])]
+    losses = {}
+    for r in rows: losses.setdefault(r['epoch'], {})[r['split']] = r['loss']
+    losses_png = '![training and evaluation loss](losses.png)' if (run/'losses.png').is_file() else ''
+    samples = (f'![samples drawn by this model](samples.png)\n\nDrawn when training ended, with the command line\'s default sampler.'
+               if (run/'samples.png').is_file() else 'No sample grid yet: `slowai_train` draws `samples.png` when training ends.')
+    body = [f"# {run.name}: a {'class-conditional ' if cond else ''}DDPM for Fashion-MNIST",
+            f"A diffusers `UNet2DModel` that predicts the noise in 32×32 grey Fashion-MNIST images (pixels in [-0.5, 0.5]), "
+            f"trained by [slowai](https://github.com/slowai/slowai)'s {made_by} for {info['epochs_done']} of {info['epochs']} "
+            f"epochs{'; these are the weights of its moving average (EMA)' if info.get('ema') else ''}"
+            f"{'. It draws the class it is given, with classifier-free guidance' if cond else ''}.",
+            '## Training settings', '| setting | value |\n|---|---|\n' + '\n'.join(f'| {k} | {v} |' for k, v in settings),
+            '## Losses', losses_png, '| epoch | train loss | eval loss |\n|---:|---:|---:|\n' + '\n'.join(
+                f"| {e + 1} | {v.get('train', float('nan')):.4f} | {v.get('eval', float('nan')):.4f} |" for e, v in losses.items())
+            if losses else 'No losses were saved with this model.',
+            '## Samples', samples, '## Quality', _card_scores(run), '## Use', use or _card_use(run, cond),
+            '## Licence', 'The weights, like slowai, are under the Apache License 2.0. Fashion-MNIST (Zalando Research) is under the MIT licence.']
+    return f'---\n{data.to_yaml()}\n---\n\n' + '\n\n'.join(b for b in body if b) + '\n'
+
+def write_card(run: Path, info: dict | None = None, rows: list[dict] | None = None) -> Path:
+    "(Re)write `run/README.md` atomically; `info` and `rows` default to the run's `slowai.json` and `losses.csv`."
+    info = json.loads((run/'slowai.json').read_text()) if info is None else info
+    card = model_card(run, info, read_losses(run) if rows is None else rows)
+    return atomic_write(run/CARD, lambda p: p.write_text(card))
 
 # %% ../nbs/07_runs.ipynb #4f8a2d60
 @contextlib.contextmanager
@@ -523,9 +603,16 @@ def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, D
         raise RunError(f'{run}: {UNET_WEIGHTS} is missing although {info["epochs_done"]} epoch(s) finished; '
                        f'slowai_train --out {run} --resume restores it from the newest checkpoint')
     data = weights.read_bytes()  # read once: what is checked is what is loaded
-    recorded = (info.get('weights') or {}).get(UNET_WEIGHTS)  # runs from before the record have none
-    sha = hashlib.sha256(data).hexdigest()
-    if recorded is not None and sha != recorded and sha not in _vouched(run):
+    recorded = (info.get('weights') or {}).get(UNET_WEIGHTS)
+    sha, vouched = hashlib.sha256(data).hexdigest(), _vouched(run)
+    if recorded is None and sha not in vouched:
+        # a run that records the SHA-256 says so twice: its format, and checkpoints that name the model they export
+        if info.get('format_version', 1) >= RUN_FORMAT or vouched - {None}:
+            raise RunError(f'{run/"slowai.json"}: it records no SHA-256 for {UNET_WEIGHTS}, which a run of this kind always '
+                           f'has, so it was edited; slowai_train --out {run} --resume writes the model and its record again '
+                           'from the newest checkpoint')
+        warnings.warn(f'{run}: made before runs recorded their model\'s SHA-256, so {UNET_WEIGHTS} is loaded unchecked')
+    elif recorded is not None and sha != recorded and sha not in vouched:
         raise RunError(f'{weights}: its SHA-256 differs from the one slowai.json records, so the file was damaged or replaced; '
                        f'slowai_train --out {run} --resume writes it again from the newest checkpoint')
     try:
