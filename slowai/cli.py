@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from .prelude import Callback, DataError, TrainingDiverged, get_dls, show_images
 from .ddpm import DDPM, ConfigError, config_options, fashion_unet, recipe_learner
-from .conditional import ConditionalDDPM, balanced_labels, is_conditional, label_index
+from .conditional import ConditionalDDPM, balanced_labels, guided_sampler_problem, is_conditional, label_index
 from .init import init_ddpm
 from .mixed import MixedPrecision, load_pretrained
 from .samplers import SAMPLERS, sample as sample_with
@@ -336,7 +336,10 @@ def sampler_label(args: dict) -> str:
 
 DEFAULT_GUIDANCE = 2.0  # classifier-free guidance w: label agreement 96.7 %, the best FID (0.57) in the conditional DDPM notebook's table
 
-def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n: int) -> dict:
+def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n: int, *,
+               sampling: dict,  # `sampling_args`: a sampler that does not draw the class asked for is refused
+               n_steps: int,  # the schedule's steps
+              ) -> dict:
     "`labels=` and `guidance=` for `samplers.sample`: the requested class, or every class in turn (`all`, or no label) for a conditional model."
     cond = is_conditional(model)
     _check(cond or (label is None and guidance is None),
@@ -345,6 +348,8 @@ def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n:
     if not cond: return {}
     guidance = DEFAULT_GUIDANCE if guidance is None else guidance
     _check(0 <= guidance < float('inf'), f'--guidance {guidance}: expected a number from 0 (unconditional) upwards; 1 is conditional')
+    problem = guided_sampler_problem(sampling['sampler'], sampling['steps'], sampling['eta'], n_steps)
+    _check(problem is None, f"--sampler {sampling['sampler']} with a conditional model: {problem}")
     if label is None or label == 'all': return dict(labels=balanced_labels(n), guidance=guidance)
     try: return dict(labels=torch.full((n,), label_index(label), dtype=torch.long), guidance=guidance)
     except ValueError as e: raise UsageError(f'--label {label}: ' + str(e).split(': ', 1)[1]) from None
@@ -364,7 +369,7 @@ def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int =
     if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
     model, ddpm = load_model(run, pretrained, device, conditional=label is not None or guidance is not None)
     args = sampling_args(ddpm, sampler, steps, eta, clip)
-    cond = label_args(model, label, guidance, n)
+    cond = label_args(model, label, guidance, n, sampling=args, n_steps=ddpm.n_steps)
     x = sample_with(ddpm, model, (n, 1, 32, 32), **args, **cond, generator=torch.Generator(model.device).manual_seed(seed),
                     progress=progress)
     every_class = cond and label in (None, 'all') and n % 10 == 0  # one row per class
@@ -395,7 +400,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
     model, ddpm = load_model(run, pretrained, device, conditional=guidance is not None)
     args = sampling_args(ddpm, sampler, steps, eta, clip)
-    cond = label_args(model, None, guidance, n)  # a conditional model: every class equally often
+    cond = label_args(model, None, guidance, n, sampling=args, n_steps=ddpm.n_steps)  # every class equally often
     guided_by = f"-w{cond['guidance']:g}" if cond else ''  # a conditional model: one file per guidance weight
     dest = Path(out) if out else Path(run)/f'eval-{sampler_label(args)}{guided_by}-{n}.json' if not pretrained else None
     if dest is not None: _output_file(dest, f'--out {dest}' if out else f'--run {run}')  # before the minutes of sampling
@@ -469,7 +474,7 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train
                   out: str = 'samples.png',  # the PNG grid to write
                   n: int = 16,  # number of images
                   seed: int = 0,  # seed of the starting noise
-                  sampler: str = None,  # ddpm (ancestral), ddim or dpm++ (DPM-Solver++ 2M); default: ddim, eta 1, 50 steps
+                  sampler: str = None,  # ddpm (ancestral), ddim or dpm++ (DPM-Solver++ 2M); default: ddim, eta 1, 50 steps; with a class: not dpm++
                   steps: int = None,  # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
                   eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
                   no_clip: bool = False,  # ddim and dpm++: do not clamp the predicted clean image to the data range
@@ -486,7 +491,7 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train
 def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 pretrained: bool = False,  # score the model that ships with slowai instead of a run
                 n: int = 10_000,  # number of samples to score
-                sampler: str = None,  # ddpm (ancestral), ddim or dpm++ (DPM-Solver++ 2M); default: ddim, eta 1, 50 steps
+                sampler: str = None,  # ddpm (ancestral), ddim or dpm++ (DPM-Solver++ 2M); default: ddim, eta 1, 50 steps; with a class: not dpm++
                 steps: int = None,  # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
                 eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
                 no_clip: bool = False,  # ddim and dpm++: do not clamp the predicted clean image to the data range

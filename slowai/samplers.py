@@ -20,7 +20,7 @@ from safetensors.torch import save_file
 from torch import nn
 from tqdm.auto import tqdm
 
-from .conditional import guided
+from .conditional import guided, guided_sampler_problem
 from .ddpm import DDPM, NoiseSchedule, as_schedule, reverse_loop, sampling_mode, scheduler_args
 
 # %% auto #0
@@ -145,7 +145,10 @@ def to_ddim(ddpm: DDPM,
 class ClippedDPMSolver(DPMSolverMultistepScheduler):
     "diffusers' DPM-Solver++ stepping from the clamped clean image and the model's own noise, like DDIM's `clip_sample`."
     clip_range = DATA_RANGE
+    # True: step from x_t as it is, so the noise is the one the clamped x0 implies (DDIM's option of that name)
+    use_clipped_model_output = False
     def step(self, model_output, timestep, sample, *args, **kwargs):
+        if self.use_clipped_model_output: return super().step(model_output, timestep, sample, *args, **kwargs)
         if self.step_index is None: self._init_step_index(timestep)
         alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(self.sigmas[self.step_index])
         x0 = ((sample - sigma_t * model_output) / alpha_t).clamp(-self.clip_range, self.clip_range)
@@ -159,11 +162,14 @@ class ClippedDPMSolver(DPMSolverMultistepScheduler):
 def to_dpm_solver(ddpm: DDPM,
                   clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
                   order: int = 2,  # 2: DPM-Solver++(2M); 1: first order, the same step as DDIM with eta=0
+                  use_clipped_model_output: bool = False,  # with `clip`: the step's noise is the one the clamped x0 implies
                  ) -> DPMSolverMultistepScheduler:
     "A diffusers DPM-Solver++ scheduler with `ddpm`'s betas and trailing timesteps, ending on the clean image."
     cls = ClippedDPMSolver if clip else DPMSolverMultistepScheduler
-    return cls(**scheduler_args(ddpm), algorithm_type='dpmsolver++', solver_order=order,
-               timestep_spacing='trailing', final_sigmas_type='zero', lower_order_final=True)
+    sched = cls(**scheduler_args(ddpm), algorithm_type='dpmsolver++', solver_order=order,
+                timestep_spacing='trailing', final_sigmas_type='zero', lower_order_final=True)
+    if clip: sched.use_clipped_model_output = use_clipped_model_output
+    return sched
 
 def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (16, 1, 32, 32),
                      generator: torch.Generator | None = None, device=None, progress: bool = True,
@@ -201,13 +207,19 @@ def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained w
     steps = n_steps if steps is None else steps
     ts = trailing_steps(n_steps, steps)
     model = guided(model, labels, guidance, sz[0])  # the samplers below see an unconditional model
+    problem = guided_sampler_problem(sampler, steps, eta, n_steps) if labels is not None else None
+    if problem: raise ValueError(problem)  # measured in the conditional notebook: it would not draw the class asked for
     if sampler == 'ddpm':  # every step: Algorithm 2 itself (the same numbers as `DDPM.sample`); fewer: jumps
         return ancestral(ddpm, model, ts, sz, coefs='single' if steps == n_steps else 'jump', generator=generator,
                          device=device, progress=progress)
-    if sampler == 'ddim':  # with labels, the step's noise is the one the clamped x0 implies (see the conditional notebook)
+    # with labels, the step's noise is the one the clamped x0 implies: a guided noise is an extrapolation, and a step
+    # that keeps it carries what the clamp removed back into x_t (see the conditional notebook)
+    consistent = clip and labels is not None
+    if sampler == 'ddim':
         return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, generator, device, progress, eta=eta,
-                                use_clipped_model_output=clip and labels is not None)
-    return scheduler_sample(to_dpm_solver(ddpm, clip), model, steps, sz, generator, device, progress)
+                                use_clipped_model_output=consistent)
+    return scheduler_sample(to_dpm_solver(ddpm, clip, use_clipped_model_output=consistent), model, steps, sz, generator,
+                            device, progress)
 
 
 # %% ../nbs/05_homework.ipynb #dc254616
