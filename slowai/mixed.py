@@ -8,7 +8,12 @@ from __future__ import annotations
 import copy
 import importlib.resources
 import json
+import os
+import platform
+import statistics
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,9 +25,9 @@ from .ddpm import DDPM
 from .prelude import Callback, default_device
 
 # %% auto #0
-__all__ = ['FP16_MAX', 'PRETRAINED_DIR', 'CONDITIONAL_DIR', 'SCHEDULE_FILE', 'cpu_has_native_bf16', 'AmpPlan', 'amp_plan',
-           'MixedPrecision', 'ActivationRanges', 'save_half', 'save_pretrained_ddpm', 'load_pretrained_ddpm',
-           'load_pretrained']
+__all__ = ['FP16_MAX', 'BF16_MIN_SPEEDUP', 'TASKS', 'PRETRAINED_DIR', 'CONDITIONAL_DIR', 'SCHEDULE_FILE', 'cpu_has_native_bf16',
+           'AmpPlan', 'amp_plan', 'MixedPrecision', 'ActivationRanges', 'precision_cache', 'cpu_name', 'paired_timing',
+           'cpu_precision', 'save_half', 'save_pretrained_ddpm', 'load_pretrained_ddpm', 'load_pretrained']
 
 # %% ../nbs/03_mixed_precision.ipynb #23c7c943
 _BF16_FLAGS = {'avx512_bf16', 'amx_bf16', 'bf16'}  # x86 AVX-512 BF16, x86 AMX, Arm's BF16 extension
@@ -194,6 +199,94 @@ class ActivationRanges(Callback):
             over = [(v, k) for k, v in r['act'].items() if v > limit]
             if over: v, k = max(over); return r['step'], k, v
         return None
+
+# %% ../nbs/03_mixed_precision.ipynb #b9e19b88
+BF16_MIN_SPEEDUP = 1.10  # on a CPU, bfloat16 is chosen only where it measured at least 10 % faster than float32
+TASKS = ('train', 'sample')
+
+def precision_cache() -> Path:
+    "Where the per-CPU verdicts live: `$SLOWAI_PRECISION_CACHE`, else `~/.cache/slowai/precision.json`."
+    return Path(os.environ.get('SLOWAI_PRECISION_CACHE', '~/.cache/slowai/precision.json')).expanduser()
+
+def cpu_name() -> str:
+    "The CPU's model name from `/proc/cpuinfo` (the processor name elsewhere)."
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'): return line.split(':', 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or platform.machine()
+
+def _seconds(f) -> float:
+    t0 = time.perf_counter(); f()
+    return time.perf_counter() - t0
+
+def paired_timing(f32: Callable, b16: Callable,  # two ways of doing the same work
+                  pairs: int = 3,  # timed pairs, after one untimed call of each
+                 ) -> dict:
+    "Time `f32` and `b16` alternately; the median seconds of each, and the median of the pairwise ratios (the speed-up of `b16`)."
+    f32(); b16()
+    times = [(_seconds(f32), _seconds(b16)) for _ in range(pairs)]
+    med = lambda xs: statistics.median(xs)
+    return dict(float32_ms=round(1e3 * med([a for a, _ in times]), 1), bfloat16_ms=round(1e3 * med([b for _, b in times]), 1),
+                speedup=round(med([a / b for a, b in times]), 3), pairs=pairs)
+
+def _probe(task: str, model: nn.Module | None = None) -> tuple[Callable, Callable]:
+    "The work timed for `task`: an Adam step of the U-Net on 64 images, or one sampling call on 128."
+    from slowai.ddpm import fashion_unet  # the default recipe's U-Net, unless one is given
+    model = fashion_unet(head_dim=32) if model is None else model
+    g = torch.Generator().manual_seed(0)
+    bs = 64 if task == 'train' else 128
+    x, t = torch.randn(bs, 1, 32, 32, generator=g) / 2, torch.randint(0, 1000, (bs,), generator=g)
+    if task == 'train':
+        model, opt = copy.deepcopy(model).train(), None
+        opt = torch.optim.Adam(model.parameters(), 1e-5)
+        def run(dtype):
+            with torch.autocast('cpu', dtype, enabled=dtype == torch.bfloat16): loss = (model(x, t).sample.float() - x).pow(2).mean()
+            loss.backward(); opt.step(); opt.zero_grad()
+    else:
+        model = copy.deepcopy(model).eval()
+        @torch.no_grad()
+        def run(dtype):
+            with torch.autocast('cpu', dtype, enabled=dtype == torch.bfloat16): model(x, t)
+    return lambda: run(torch.float32), lambda: run(torch.bfloat16)
+
+def cpu_precision(task: str = 'train',  # 'train' or 'sample': they are timed separately
+                  report: Callable | None = print,  # where to say what was picked and why
+                  cache: Path | None = None,  # default: `precision_cache()`
+                 ) -> str:
+    "'bf16' or 'no' for `task` on this CPU: bfloat16 only where it has native instructions and measured ≥ 10 % faster."
+    if task not in TASKS: raise ValueError(f"task={task!r}: expected one of {', '.join(TASKS)}")
+    key = task, cache, torch.get_num_threads()  # said once per process and thread count, as the cache keeps them
+    if key not in _picked: _picked[key] = _cpu_precision(task, report, cache)
+    return _picked[key]
+
+_picked: dict = {}
+
+def _cpu_precision(task: str, report: Callable | None, cache: Path | None) -> str:
+    if not cpu_has_native_bf16():
+        if report: report_once(f'{task}: float32 (this CPU has no native bfloat16, which would be several times slower)', report)
+        return 'no'
+    cache = precision_cache() if cache is None else Path(cache)
+    key = f'{cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads'
+    try: verdicts = json.loads(cache.read_text())
+    except (OSError, ValueError): verdicts = {}  # none yet, or unreadable: measured again
+    if not isinstance(verdicts, dict): verdicts = {}
+    v, cached = verdicts.get(key, {}).get(task), True
+    if not (isinstance(v, dict) and v.get('precision') in ('bf16', 'no') and isinstance(v.get('speedup'), (int, float))):
+        with torch.random.fork_rng(devices=[]):  # the probe's model and data leave the caller's random stream as it was
+            v, cached = paired_timing(*_probe(task)), False
+        v['precision'] = 'bf16' if v['speedup'] >= BF16_MIN_SPEEDUP else 'no'
+        verdicts.setdefault(key, {})[task] = v
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(cache.name + '.tmp')
+            tmp.write_text(json.dumps(verdicts, indent=1)); os.replace(tmp, cache)
+        except OSError as e: warn_once(f'could not keep the precision verdict in {cache} ({e}); it will be measured again')
+    if report:
+        report_once(f"{task}: {'bfloat16' if v['precision'] == 'bf16' else 'float32'} on this CPU (float32 {v['float32_ms']:g} ms, "
+                    f"bfloat16 {v['bfloat16_ms']:g} ms, {v['speedup']:.2f}x; bfloat16 needs {BF16_MIN_SPEEDUP:.2f}x; "
+                    f"{'measured earlier, kept in ' + str(cache) if cached else 'measured now'})", report)
+    return v['precision']
 
 # %% ../nbs/03_mixed_precision.ipynb #bc475cd7
 def save_half(model: nn.Module,  # a diffusers model (anything with `save_pretrained`)
