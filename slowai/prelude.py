@@ -518,14 +518,16 @@ class MetricsCB(Callback):
 
     def after_epoch(self, learn):
         vals = self.epoch_values(learn)
-        row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),
-                   time=time.perf_counter() - self.t_epoch)
+        row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),  # less what a callback spent
+                   time=time.perf_counter() - self.t_epoch - getattr(learn, 'untimed', 0.))  # outside the pass (QualityCB)
         learn.history.append(row)
         out = self.printer or learn.log
-        if self.header_due: out(self._row(['epoch', 'pass'] + self.names + ['time']))
+        extra = getattr(learn, 'extra_columns', ())  # columns another callback fills in `learn.epoch_extras` (e.g. FID)
+        if self.header_due: out(self._row(['epoch', 'pass'] + self.names + ['time', *extra]))
         self.header_due = False
+        notes = getattr(learn, 'epoch_extras', None) or {}
         out(self._row([learn.epoch, 'train' if learn.training else 'eval']
-                               + [f'{v:.4f}' for v in vals] + [f'{row["time"]:.1f}s']))
+                               + [f'{v:.4f}' for v in vals] + [f'{row["time"]:.1f}s'] + [notes.get(c, '-') for c in extra]))
 
     @staticmethod
     def _row(items) -> str: return ' '.join(f'{str(i):>9}' for i in items)

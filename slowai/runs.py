@@ -33,14 +33,15 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes, load_file, save_file
 
 from .prelude import CancelFitException, Callback, DivergenceCB, Learner, OneCycle, _sha256_file
-from .ddpm import DDPM, ConfigError, TrainConfig, setting, to_diffusers, _need, _number
+from .ddpm import DDPM, ConfigError, TrainConfig, setting, to_diffusers, _need, _number, _MAX_EPOCHS, _TRAIN_IMAGES
 
 # %% auto #0
-__all__ = ['FAULT_ENV', 'UNET_WEIGHTS', 'PRECISIONS', 'RUN_FORMAT', 'NUM_CLASSES', 'CARD', 'RunError', 'fault_point', 'os_errors',
-           'atomic_write', 'write_json', 'content_sha256', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint',
-           'RestoreCB', 'staged_pipeline', 'swap_in', 'smooth', 'plot_losses', 'read_losses', 'read_batch_losses',
-           'write_csv', 'commit', 'RunCB', 'remove_orphans', 'history_of', 'repair', 'is_run', 'RunConfig',
-           'newest_scores', 'model_card', 'write_card', 'run_lock', 'read_info', 'load_run']
+__all__ = ['FAULT_ENV', 'UNET_WEIGHTS', 'QUALITY_FIELDS', 'PRECISIONS', 'MIN_EVAL_N', 'RUN_FORMAT', 'NUM_CLASSES', 'CARD',
+           'RunError', 'fault_point', 'os_errors', 'atomic_write', 'write_json', 'content_sha256', 'save_checkpoint',
+           'load_checkpoint', 'latest_checkpoint', 'RestoreCB', 'staged_pipeline', 'swap_in', 'smooth', 'plot_losses',
+           'read_quality', 'read_losses', 'read_batch_losses', 'write_csv', 'commit', 'best_of', 'RunCB',
+           'checkpoint_weights', 'remove_orphans', 'history_of', 'repair', 'is_run', 'RunConfig', 'newest_scores',
+           'model_card', 'write_card', 'run_lock', 'read_info', 'load_run']
 
 # %% ../nbs/07_runs.ipynb #7e4a2d90
 class RunError(Exception):
@@ -225,9 +226,12 @@ def smooth(xs: list[float], window: int = 11) -> list[float]:
 def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
                 path: Path,
                 batches: list[dict] = (),  # per-batch rows of `batch_losses.csv`
+                quality: list[dict] = (),  # rows of `quality.csv`: FID and the rest, per scored epoch
                ):
-    "Draw the training loss per batch (raw and smoothed) and the eval loss per epoch to a PNG, atomically."
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    "Draw the training loss per batch (raw and smoothed) and the eval loss per epoch to a PNG, atomically; FID beside them."
+    fig, axs = plt.subplots(1, 2 if quality else 1, figsize=(11 if quality else 6, 3.5), squeeze=False)
+    ax = axs[0, 0]
+    if quality: _plot_quality(axs[0, 1], quality)
     if batches:
         losses = [b['loss'] for b in batches]
         ax.plot(losses, color='C0', alpha=0.25, lw=0.8, label='train, per batch')
@@ -243,6 +247,29 @@ def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
     ax.set_yscale('log'); ax.set_ylabel('MSE loss'); ax.legend(); fig.tight_layout()
     try: atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=100))
     finally: plt.close(fig)
+
+def _plot_quality(ax, quality: list[dict]):
+    "FID per scored epoch (log scale), the best one marked, and recall on a second axis."
+    epochs = [q['epoch'] + 1 for q in quality]
+    ax.plot(epochs, [q['fid'] for q in quality], 'o-', color='C2', label='FID')
+    best = min(quality, key=lambda q: q['fid'])
+    ax.plot([best['epoch'] + 1], [best['fid']], '*', ms=14, color='C2', label=f"best: epoch {best['epoch'] + 1}")
+    ax.set_yscale('log'); ax.set_xlabel('epochs finished'); ax.set_ylabel('FID (shipped classifier)')
+    rec = ax.twinx()
+    rec.plot(epochs, [q['recall'] for q in quality], 's--', color='C4', alpha=0.7, label='recall')
+    rec.set_ylim(0, 1); rec.set_ylabel('recall')
+    lines = ax.get_legend_handles_labels(), rec.get_legend_handles_labels()
+    ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize=8)
+    ax.set_title(f"{quality[-1]['n']:,} samples every scoring, {quality[-1].get('calls', 20)} calls each", fontsize=9)
+
+QUALITY_FIELDS = ['epoch', 'fid', 'kid', 'precision', 'recall', 'static', 'n', 'calls', 'mixed_precision', 'seconds', 'epoch_share']
+
+def read_quality(run: Path) -> list[dict]:
+    "The rows of `run/quality.csv` (none for runs that were never scored), numbers as numbers."
+    if not (run/'quality.csv').exists(): return []
+    with open(run/'quality.csv') as f: rows = list(csv.DictReader(f))
+    num = lambda v: int(v) if re.fullmatch(r'-?\d+', v) else float(v) if re.fullmatch(r'[-+.\deE]+|nan|inf', v) else v
+    return [{k: num(v) for k, v in r.items()} for r in rows]
 
 def read_losses(run: Path) -> list[dict]:
     "The rows of `run/losses.csv`."
@@ -272,7 +299,8 @@ def commit(run: Path, stage: Path, sha: str,  # a pipeline staged in `run` and t
            ckpt: Path,  # the epoch's checkpoint, already saved: everything else is made from what it holds
            rows: list[dict], batches: list[dict],  # all epochs' losses so far, and all batches'
            info: dict,  # `slowai.json` as it should read once this epoch is the run's state
-           keep: int = 2):  # epoch checkpoints to keep
+           keep: int = 2,  # epoch checkpoints to keep, besides the best-scored epoch's
+           quality: list[dict] = ()):  # all scored epochs so far (`quality.csv`)
     "Make a saved epoch the run's state: the pipeline swapped in, the losses rewritten whole, then `slowai.json`, which records the model's SHA-256; older checkpoints go last."
     for part in ('unet', 'scheduler'):
         swap_in(stage/part, run/part)
@@ -280,14 +308,23 @@ def commit(run: Path, stage: Path, sha: str,  # a pipeline staged in `run` and t
     os.replace(stage/'model_index.json', run/'model_index.json')
     write_csv(run/'losses.csv', rows, ['epoch', 'split', 'loss', 'seconds'])
     write_csv(run/'batch_losses.csv', batches, ['epoch', 'batch', 'loss'])
-    plot_losses(rows, run/'losses.png', batches)
+    if quality: write_csv(run/'quality.csv', list(quality), [k for k in quality[-1] if k in QUALITY_FIELDS] +
+                          [k for k in quality[-1] if k not in QUALITY_FIELDS])
+    plot_losses(rows, run/'losses.png', batches, quality)
     write_card(run, info, rows)  # the model card, README.md
     fault_point('losses')
     write_json(run/'slowai.json', info | dict(weights={UNET_WEIGHTS: sha}, checkpoint=ckpt.name))
     fault_point('committed')
     ckpts, epoch = run/'checkpoints', int(ckpt.name.split('-')[1].split('.')[0])
-    older = [p for p in sorted(ckpts.glob('epoch-????.safetensors')) if p.name < ckpt.name]
+    best = f"epoch-{info['best_epoch']:04d}.safetensors" if info.get('best_epoch') is not None else None  # `--epoch best`
+    older = [p for p in sorted(ckpts.glob('epoch-????.safetensors')) if p.name < ckpt.name and p.name != best]
     for old in older[:len(older) - (keep - 1)] + [p for p in ckpts.glob('epoch-*-batch-*') if _batch_epoch(p) <= epoch]: old.unlink()
+
+def best_of(quality: list[dict]) -> dict:
+    "What `slowai.json` records of the scores: the epoch with the lowest FID (`--epoch best`), and that FID."
+    if not quality: return {}
+    best = min(quality, key=lambda q: q['fid'])
+    return dict(best_epoch=best['epoch'], best_fid=best['fid'])
 
 class RunCB(Callback):
     "After each epoch: a checkpoint (with all the losses so far), then the pipeline, the losses as CSV and PNG, and `slowai.json` (see `commit`)."
@@ -298,17 +335,18 @@ class RunCB(Callback):
                  keep: int = 2):  # epoch checkpoints to keep
         self.run, self.ddpm, self.info, self.keep = Path(run), ddpm, info, keep
         self.stop_requested, self.interrupted_at = False, None
-        self.rows, self.batches, self.restored = [], [], False
+        self.rows, self.batches, self.quality, self.restored = [], [], [], False
 
     def state_dict(self) -> dict:
         b = self.batches
         return dict(rows=self.rows, batch_epoch=torch.tensor([x['epoch'] for x in b], dtype=torch.int64),
                     batch_index=torch.tensor([x['batch'] for x in b], dtype=torch.int64),
-                    batch_loss=torch.tensor([x['loss'] for x in b], dtype=torch.float64))
+                    batch_loss=torch.tensor([x['loss'] for x in b], dtype=torch.float64), quality=self.quality)
     def load_state_dict(self, state: dict):
         self.rows = [dict(r) for r in state['rows']]
         self.batches = [dict(epoch=int(e), batch=int(i), loss=float(l)) for e, i, l in
                         zip(state['batch_epoch'].tolist(), state['batch_index'].tolist(), state['batch_loss'].tolist())]
+        self.quality = [dict(q) for q in state.get('quality', [])]  # checkpoints from before scoring hold none
         self.restored = True
 
     def before_fit(self, learn):
@@ -318,6 +356,7 @@ class RunCB(Callback):
             first = learn.epochs.start if isinstance(learn.epochs, range) else 0
             self.rows = [r for r in read_losses(self.run) if r['epoch'] < first]
             self.batches = [b for b in read_batch_losses(self.run) if b['epoch'] < first]
+            self.quality = [q for q in read_quality(self.run) if q['epoch'] < first]
 
     def before_epoch(self, learn):
         if learn.training:  # where this epoch's batch order comes from, and how many batches a resume leaves out
@@ -348,27 +387,35 @@ class RunCB(Callback):
         self.rows = [r for r in self.rows if r['epoch'] < e] + [
             dict(epoch=r['epoch'], split='train' if r['train'] else 'eval', loss=r['loss'], seconds=r['time']) for r in learn.history[-2:]]
         self.batches = [b for b in self.batches if b['epoch'] < e] + self.batch_losses
+        scored = getattr(learn, 'quality', None)  # this epoch's scores, from QualityCB
+        self.quality = [q for q in self.quality if q['epoch'] < e] + ([scored] if scored and scored['epoch'] == e else [])
+        info = self.info | dict(epochs_done=e + 1, processes=learn.world_size) | best_of(self.quality)
         with staged_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model, self.ddpm) as (stage, sha):
             ckpt = save_checkpoint(self.run/'checkpoints'/f'epoch-{e:04d}.safetensors', learn, e, unet_sha256=sha)
             fault_point('checkpoint')
-            commit(self.run, stage, sha, ckpt, self.rows, self.batches,
-                   self.info | dict(epochs_done=e + 1, processes=learn.world_size), self.keep)
+            commit(self.run, stage, sha, ckpt, self.rows, self.batches, info, self.keep, self.quality)
 
 # %% ../nbs/07_runs.ipynb #c82d1e4f
+def checkpoint_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    "The weights a checkpoint exports: its EMA weights if the run kept them, else the model's."
+    prefix = 'ema.' if any(k.startswith('ema.') for k in tensors) else 'model.'
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
 def remove_orphans(run: Path) -> list[str]:
     "Delete what a writer killed in the middle of a save left behind (staged pipelines, folders set aside, temporary files); for the lock holder only."
     found = [*run.glob('.pipeline.*'), *run.glob('.*.old'), *run.glob('.*.tmp'), *(run/'checkpoints').glob('.*.tmp')]
     for p in found: shutil.rmtree(p) if p.is_dir() else p.unlink()
     return sorted(p.name for p in found)
 
-def history_of(run: Path, tensors: dict, meta: dict) -> tuple[list[dict], list[dict]]:
-    "The per-epoch and per-batch losses up to a checkpoint: from the checkpoint, or from the CSV files for checkpoints older than that."
+def history_of(run: Path, tensors: dict, meta: dict) -> tuple[list[dict], list[dict], list[dict]]:
+    "The per-epoch losses, per-batch losses and scores up to a checkpoint: from the checkpoint, or from the CSV files for checkpoints older than that."
     if 'history' in meta:
         cb = RunCB(run, None, {})
         cb.load_state_dict(meta['history'] | {k[8:]: v for k, v in tensors.items() if k.startswith('history.')})
-        return cb.rows, cb.batches
+        return cb.rows, cb.batches, cb.quality
     return ([r for r in read_losses(run) if r['epoch'] <= meta['epoch']],
-            [b for b in read_batch_losses(run) if b['epoch'] <= meta['epoch']])
+            [b for b in read_batch_losses(run) if b['epoch'] <= meta['epoch']],
+            [q for q in read_quality(run) if q['epoch'] <= meta['epoch']])
 
 def repair(run: Path,
            model: UNet2DModel,  # a U-Net of the run's architecture, to carry the checkpoint's weights
@@ -391,12 +438,11 @@ def repair(run: Path,
         if info != on_disk: write_json(run/'slowai.json', info)  # new settings (a longer run) for the epochs to come
         return info
     warn(f'{run}: its model, losses or slowai.json are behind its newest checkpoint ({path.name}); writing them again from it')
-    prefix = 'ema.' if any(k.startswith('ema.') for k in tensors) else 'model.'  # the weights the pipeline holds
-    model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-    rows, batches = history_of(run, tensors, meta)
-    info = info | dict(epochs_done=meta['epoch'] + 1)
+    model.load_state_dict(checkpoint_weights(tensors))
+    rows, batches, quality = history_of(run, tensors, meta)
+    info = {k: v for k, v in info.items() if k not in ('best_epoch', 'best_fid')} | dict(epochs_done=meta['epoch'] + 1) | best_of(quality)
     with staged_pipeline(run, model, ddpm) as (stage, sha):
-        commit(run, stage, sha, path, rows, batches, info, keep)
+        commit(run, stage, sha, path, rows, batches, info, keep, quality)
     return json.loads((run/'slowai.json').read_text())
 
 # %% ../nbs/07_runs.ipynb #8e3c5a0f
@@ -405,6 +451,7 @@ def is_run(path: Path) -> bool:
     return (Path(path)/'slowai.json').is_file()
 
 PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
+MIN_EVAL_N = 129  # FID over the shipped classifier's 128 features needs more samples than features
 RUN_FORMAT = 2  # slowai.json's layout; 2 always records the model's SHA-256 (runs before it name no format: 1)
 NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
 
@@ -412,12 +459,15 @@ NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
 class RunConfig(TrainConfig):
     "A `slowai_train` run: the training recipe and what a run adds; stored in the run's `slowai.json`."
     samples: int = setting(16, 'images in the final samples.png; 0 to skip sampling')
-    mixed_precision: str = setting('auto', 'auto (bf16 on GPUs that have it, else fp16; fp32 on a CPU), no, bf16 or fp16')
+    mixed_precision: str = setting('auto', 'auto (GPUs: bf16 where they have it, else fp16; CPUs: bf16 where timed at least 1.1 times as fast, else fp32), no, bf16 or fp16')
     init: bool = setting(True, "start from init_ddpm (--no_init: keep diffusers' initialisation, to compare; it trains worse)",
                          flag='no_init')
     head_dim: int = setting(32, 'channels per attention head, a divisor of 32 (runs made before this setting: 8)')
     conditional: bool = setting(False, 'train a class-conditional model (sample it with --label and --guidance)')
     p_uncond: float = setting(0.1, 'with --conditional: the share of images whose label is dropped in training')
+    eval_every: int | None = setting(None, 'score the EMA weights every N epochs and after the last (FID, KID, precision, recall, '
+                                     'static share; see --eval_n); 0: never; default 1, or 0 with --subset')
+    eval_n: int = setting(500, 'samples scored each time, with DDIM eta 1 at 20 calls (at least 129)')
     cycle_start: int = setting(0, 'the epoch at which the one-cycle learning rate schedule began (a changed --epochs starts a new one)',
                                cli=False)
 
@@ -431,12 +481,22 @@ class RunConfig(TrainConfig):
               'the share of dropped labels must be from 0 up to 1 (not 1)')
         _need(_number(self.cycle_start, True) and 0 <= self.cycle_start < self.epochs, 'cycle_start', self.cycle_start,
               'must be an epoch of the run')
+        _need(self.eval_every is None or (_number(self.eval_every, True) and 0 <= self.eval_every <= _MAX_EPOCHS), 'eval_every',
+              self.eval_every, f'must be a number of epochs from 0 (never) to {_MAX_EPOCHS:,}')
+        _need(_number(self.eval_n, True) and MIN_EVAL_N <= self.eval_n <= _TRAIN_IMAGES, 'eval_n', self.eval_n,
+              f'must be from {MIN_EVAL_N} (FID over the classifier\'s 128 features needs more samples than features) to {_TRAIN_IMAGES:,}')
+
+    @property
+    def scoring_every(self) -> int:
+        "Epochs between scorings: `eval_every`, or by default every epoch (never for a `--subset` run, whose samples say little)."
+        return self.eval_every if self.eval_every is not None else 0 if self.subset else 1
 
     def to_json(self) -> dict:
         "The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the run)."
         d = dict(format_version=RUN_FORMAT, epochs=self.epochs, bs=self.bs, lr=self.lr, seed=self.seed, subset=self.subset, ema=self.ema,
                  clip_grad=self.clip_grad, n_samples=self.samples, ddpm=DDPM(self.n_steps).config(), eps=self.eps,
-                 mixed_precision=self.mixed_precision, init=self.init, head_dim=self.head_dim)
+                 mixed_precision=self.mixed_precision, init=self.init, head_dim=self.head_dim, eval_every=self.eval_every,
+                 eval_n=self.eval_n)
         if self.collapse != TrainConfig.collapse: d['collapse'] = self.collapse
         if self.cycle_start: d['cycle_start'] = self.cycle_start
         if self.conditional: d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
@@ -453,7 +513,8 @@ class RunConfig(TrainConfig):
                        eps=info.get('eps', 1e-8), mixed_precision=info.get('mixed_precision', 'no'),  # older runs: Adam's
                        init=info.get('init', False), head_dim=info.get('head_dim', 8),  # default eps, fp32, diffusers' init and heads
                        collapse=info.get('collapse', TrainConfig.collapse), conditional=bool(cond),
-                       p_uncond=cond.get('p_uncond', RunConfig.p_uncond), cycle_start=info.get('cycle_start', 0))
+                       p_uncond=cond.get('p_uncond', RunConfig.p_uncond), cycle_start=info.get('cycle_start', 0),
+                       eval_every=info.get('eval_every', 0), eval_n=info.get('eval_n', RunConfig.eval_n))  # older runs: never scored
         except KeyError as e: raise ConfigError('slowai.json', sorted(info), f'the setting {e.args[0]!r} is missing') from None
         except TypeError as e: raise ConfigError('slowai.json', sorted(info), f'a setting has the wrong form ({e})') from None
 
@@ -592,7 +653,9 @@ def _check_scheduler(run: Path, ddpm: DDPM):
     if betas is not None and not (len(betas) == len(want['trained_betas']) and np.allclose(betas, want['trained_betas'])):
         raise RunError(f'{path}: its betas differ from the schedule in slowai.json {ddpm.config()}')
 
-def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, DDPM, dict]:
+def load_run(run: str | Path, device: str | None = None,
+             epoch: int | str | None = None,  # 'best' (the best-scored epoch) or an epoch number: its checkpoint's weights
+            ) -> tuple[UNet2DModel, DDPM, dict]:
     "The U-Net (EMA weights if the run kept them), its `DDPM` and the run's settings, each checked: `RunError` for anything damaged."
     run = Path(run)
     if not run.is_dir(): raise RunError(f'{run}: no such folder')
@@ -624,5 +687,20 @@ def load_run(run: str | Path, device: str | None = None) -> tuple[UNet2DModel, D
     if bad is not None: raise RunError(f'{weights}: {bad} holds NaN or infinite values; the model cannot be used')
     ddpm = DDPM(**info['ddpm'])
     _check_scheduler(run, ddpm)
+    if epoch is not None: _load_epoch(run, info, model, epoch)
     if device is not None: model.to(device)
     return model.eval(), ddpm, info
+
+def _load_epoch(run: Path, info: dict, model: UNet2DModel, epoch: int | str):
+    "Put the weights of an epoch's checkpoint (its EMA weights, if kept) into `model`."
+    have = sorted(int(p.name[6:10]) for p in (run/'checkpoints').glob('epoch-????.safetensors'))
+    if epoch == 'best':
+        if info.get('best_epoch') is None:
+            raise RunError(f'{run}: no epoch has been scored, so none is best; train with --eval_every 1, or give an epoch '
+                           f'number ({", ".join(map(str, have)) or "none kept"})')
+        epoch = info['best_epoch']
+    path = run/'checkpoints'/f'epoch-{epoch:04d}.safetensors'
+    if not path.is_file():
+        raise RunError(f'{run}: no checkpoint of epoch {epoch} is kept; the kept epochs are {", ".join(map(str, have)) or "none"}')
+    tensors, _ = load_checkpoint(path)  # checked against its SHA-256 and for NaN
+    model.load_state_dict(checkpoint_weights(tensors))
