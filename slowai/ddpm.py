@@ -54,11 +54,15 @@ class NoiseSchedule(nn.Module):
         if variance not in ('beta', 'posterior'): raise ValueError(f"variance={variance!r}: expected 'beta' or 'posterior'")
         super().__init__()
         self.n_steps, self.beta_min, self.beta_max, self.variance = n_steps, beta_min, beta_max, variance
-        s = schedule(linear_betas(n_steps, beta_min, beta_max))
+        self.set_betas(linear_betas(n_steps, beta_min, beta_max))
+
+    def set_betas(self, betas: torch.Tensor):
+        "(Re)compute every buffer from `betas` (`n_steps` values); other schedules, such as the cosine one, start here."
+        s = schedule(betas)
         beta, alpha, alpha_bar = s['beta'], s['alpha'], s['alpha_bar']
         # Algorithm 2's per-step coefficients, explained under "Sampling" below
         ab_prev = torch.cat([torch.ones(1), alpha_bar[:-1]])
-        var = beta if variance == 'beta' else (1 - ab_prev) / (1 - alpha_bar) * beta
+        var = beta if self.variance == 'beta' else (1 - ab_prev) / (1 - alpha_bar) * beta
         for name, v in dict(beta=beta, alpha=alpha, alpha_bar=alpha_bar, coef_x=1 / alpha.sqrt(),
                             coef_eps=beta / (1 - alpha_bar).sqrt() / alpha.sqrt(), noise_std=var.sqrt()).items():
             self.register_buffer(name, v)
@@ -191,6 +195,7 @@ def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at eac
                  norm_groups: int = 8,  # GroupNorm groups; must divide every entry of `channels`
                  num_classes: int | None = None,  # labels for a class-conditional model; None: unconditional
                  head_dim: int = 8,  # channels per attention head (diffusers' default, 8); must divide the attention channels
+                 attention: Sequence[bool] | None = None,  # per resolution, whether its blocks attend; default all but the first
                 ) -> UNet2DModel:
     "A small diffusers U-Net for 1×32×32 noise prediction; with `num_classes`, also given a label (`num_classes` means none)."
     if num_classes is not None and not (isinstance(num_classes, int) and num_classes > 0):
@@ -198,13 +203,16 @@ def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at eac
     bad = [c for c in channels if c % norm_groups]
     if bad: raise ValueError(f'norm_groups={norm_groups} does not divide channels {bad}; pick a divisor of all of {list(channels)}')
     n = len(channels)
-    if not (isinstance(head_dim, int) and head_dim > 0) or any(c % head_dim for c in channels[1:]):
-        raise ValueError(f'head_dim={head_dim!r}: expected a positive integer that divides the attention channels {list(channels[1:])}')
+    attention = (False,) + (True,) * (n - 1) if attention is None else tuple(attention)
+    if len(attention) != n: raise ValueError(f'attention={list(attention)}: expected one True or False per resolution ({n})')
+    attn = list(dict.fromkeys([c for c, a in zip(channels, attention) if a] + [channels[-1]]))  # the middle block attends too
+    if not (isinstance(head_dim, int) and head_dim > 0) or any(c % head_dim for c in attn):
+        raise ValueError(f'head_dim={head_dim!r}: expected a positive integer that divides the attention channels {attn}')
+    down = tuple('AttnDownBlock2D' if a else 'DownBlock2D' for a in attention)
     return UNet2DModel(sample_size=32, in_channels=1, out_channels=1, block_out_channels=tuple(channels),
                        norm_num_groups=norm_groups, attention_head_dim=head_dim,
                        num_class_embeds=None if num_classes is None else num_classes + 1,  # the extra row: "no label"
-                       down_block_types=('DownBlock2D',) + ('AttnDownBlock2D',) * (n - 1),
-                       up_block_types=('AttnUpBlock2D',) * (n - 1) + ('UpBlock2D',))
+                       down_block_types=down, up_block_types=tuple(b.replace('Down', 'Up') for b in reversed(down)))
 
 # %% ../nbs/01_ddpm.ipynb #da24f80a
 class EMA(Callback):
