@@ -34,16 +34,16 @@ from .conditional import ConditionalDDPM, balanced_labels, guided_sampler_proble
 from .init import init_ddpm
 from .mixed import MixedPrecision, cpu_precision, load_pretrained
 from .samplers import SAMPLERS, sample as sample_with
-from .runs import (NUM_CLASSES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
+from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
                          read_info, repair, run_lock, write_card, write_json)
 
 # %% auto #0
 __all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'SAMPLE_PRECISIONS', 'TRACKERS',
            'EVAL_STEPS', 'DEFAULT_GUIDANCE', 'MAX_GRID', 'IMAGE_BYTES', 'DISK_ERRORS', 'UsageError', 'default_sampling',
-           'flag_of', 'sampling_precision', 'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid', 'tracker_names',
-           'run_samples', 'image_grid', 'QualityCB', 'TrackerCB', 'load_model', 'sampling_args', 'sampler_label',
-           'label_args', 'sample_run', 'draw_samples', 'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval',
-           'train_parser', 'train_main', 'sample_main', 'eval_main']
+           'flag_of', 'sampling_precision', 'training_ddpm', 'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid',
+           'tracker_names', 'run_samples', 'image_grid', 'QualityCB', 'TrackerCB', 'load_model', 'sampling_args',
+           'sampler_label', 'label_args', 'sample_run', 'draw_samples', 'eval_run', 'slowai_train', 'slowai_sample',
+           'slowai_eval', 'train_parser', 'train_main', 'sample_main', 'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -117,13 +117,21 @@ def _precision(cfg: RunConfig, device: str | None, accelerate: bool) -> tuple[DD
         from slowai.accel import AccelerateCB, ShardedDDPM  # Accelerate is only imported when asked for
         mp = (('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if cuda else cpu_precision('train')) if mp == 'auto' else mp
         _check(cuda or mp != 'fp16', '--mixed_precision fp16 with --accelerate needs a GPU; use bf16 or no on a CPU')
-        return ShardedDDPM(cfg.n_steps, seed=cfg.seed), [AccelerateCB(mp, cpu=not cuda)]
+        return training_ddpm(cfg, ShardedDDPM, seed=cfg.seed), [AccelerateCB(mp, cpu=not cuda)]
     # auto: MixedPrecision's choice on CUDA (bfloat16, or float16 + GradScaler on GPUs without it); on a CPU, bfloat16
     # only where `cpu_precision` measured it at least 10 % faster than float32 (see the mixed precision notebook)
     if mp == 'auto' and _on_cpu(device): mp = cpu_precision('train')
     cbs = {'auto': [MixedPrecision()] if cuda else [], 'no': [],
            'bf16': [MixedPrecision(torch.bfloat16, force=True)], 'fp16': [MixedPrecision(torch.float16, force=True)]}[mp]
-    return DDPM(cfg.n_steps), cbs
+    return training_ddpm(cfg), cbs
+
+def training_ddpm(cfg: RunConfig, base: type | None = None, **kwargs) -> DDPM:
+    "The run's training callback: `base` (default `DDPM`, or `ConditionalDDPM` for a conditional run), min-SNR weighted if `cfg` asks."
+    if base is None:
+        base, kwargs = (ConditionalDDPM, dict(num_classes=NUM_CLASSES, p_uncond=cfg.p_uncond)) if cfg.conditional else (DDPM, {})
+    if cfg.min_snr is None: return base(cfg.n_steps, **kwargs)
+    from slowai.recipes import recipe_ddpm  # the recipes notebook's weighting, mixed into the plain callback
+    return recipe_ddpm(base, cfg.n_steps, min_snr=cfg.min_snr, **kwargs)
 
 # %% ../nbs/07_cli.ipynb #6f834487
 def train_run(out: str | Path,  # the run folder to create (or continue, with `resume`)
@@ -174,8 +182,8 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
 
 def _train_locked(out, cfg, info, main, device, progress, extra_cbs, ddpm, precision, dls):
     "`train_run` once the folder is ours (`info`: the run's `slowai.json` when resuming): repair or start it, build the Learner, restore, fit, sample."
-    if cfg.conditional: ddpm = ConditionalDDPM(cfg.n_steps, num_classes=NUM_CLASSES, p_uncond=cfg.p_uncond)
-    unet = partial(fashion_unet, num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim)
+    unet = partial(fashion_unet, num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim,
+                   attention=cfg.attention_levels)
     found = None
     if info is None:  # a new run; checked again under the lock, since another slowai_train may have started it meanwhile
         if main:
@@ -542,11 +550,16 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                  device: str = None,  # cpu, cuda or mps; default: the best available
                  accelerate: bool = False,  # train with Accelerate: start with `accelerate launch ... slowai_train`
                  log_with: str = None,  # log losses and sample grids to tensorboard, wandb or all (pip install "slowai[tracking]")
+                 recipe: str = None,  # a named set of recipe settings, measured in the recipes notebook
                  **settings,  # the run's settings, `RunConfig` fields (`--epochs 3 --lr 4e-3 ...` on the command line)
                 ):
     "Train a DDPM on Fashion-MNIST into a run folder (model, losses.csv/png, samples.png, checkpoints)."
     _check(out is not None, '--out is required: the run folder to write')
-    if settings.get('ema') == 0: settings['ema'] = None  # `--ema 0` turns EMA off
+    if recipe is not None:
+        _check(recipe in RECIPES, f'--recipe {recipe}: expected one of {", ".join(RECIPES)}')
+        settings = RECIPES[recipe] | settings  # the options given one by one win
+    for k in ('ema', 'min_snr'):
+        if settings.get(k) == 0: settings[k] = None  # `--ema 0` turns EMA off, `--min_snr 0` the weighting
     run = train_run(out, resume, device, accelerate, log_with=log_with, **settings)
     if int(os.environ.get('RANK', 0)) == 0:  # one message, also when several processes trained
         files = ['losses.png'] + (['samples.png'] if (run/'samples.png').is_file() else []) + ['unet/']
@@ -605,6 +618,9 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', metavar='DEVICE', help=docs['device'])
     p.add_argument('--accelerate', action='store_true', help=docs['accelerate'])
     p.add_argument('--log_with', metavar='TRACKER', help=docs['log_with'])
+    p.add_argument('--recipe', choices=RECIPES, metavar='RECIPE', help=docs['recipe'] + ': ' + '; '.join(
+        f'{name} is ' + ', '.join(f'{flag_of(k)} {0 if v is None else v}' for k, v in s.items()) for name, s in RECIPES.items()) +
+        f' (default: {DEFAULT_RECIPE}; an option given on its own wins)')
     return config_options(p, RunConfig)
 
 def train_main(argv: list[str] | None = None):

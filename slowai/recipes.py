@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 import time
@@ -18,15 +19,16 @@ from diffusers.models.unets.unet_2d import UNet2DOutput
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from .conditional import ConditionalDDPM
 from .ddpm import DDPM, NoiseSchedule, TrainConfig, fashion_unet, recipe_learner
 from .init import init_ddpm
-from .mixed import MixedPrecision
+from .mixed import MixedPrecision, cpu_name
 from .prelude import Callback, CancelFitException, OneCycle, TrainingDiverged, get_dls
 
 # %% auto #0
-__all__ = ['PREDICTIONS', 'SCHEDULES', 'SCREEN', 'cosine_betas', 'CosineSchedule', 'RecipeDDPM', 'EpsFromV', 'as_noise_predictor',
-           'Recipe', 'OneCycleSteps', 'StepBudget', 'train_recipe', 'read_rows', 'score_snapshot', 'step_seconds',
-           'run_study']
+__all__ = ['PREDICTIONS', 'SCHEDULES', 'SCREEN', 'CONFIRM', 'cosine_betas', 'CosineSchedule', 'RecipeDDPM', 'recipe_ddpm',
+           'EpsFromV', 'as_noise_predictor', 'Recipe', 'OneCycleSteps', 'StepBudget', 'train_recipe', 'read_rows',
+           'score_snapshot', 'step_seconds', 'run_study']
 
 # %% ../nbs/10_recipes.ipynb #584f9739
 def cosine_betas(n_steps: int = 1000,  # T
@@ -54,11 +56,11 @@ class RecipeDDPM(DDPM):
                  schedule: str = 'linear',  # 'linear' (DDPM's betas) or 'cosine'
                  prediction: str = 'epsilon',  # what the U-Net predicts: 'epsilon' (the noise) or 'v'
                  min_snr: float | None = None,  # γ: weigh each image's loss by min(SNR, γ) over the target's own weight
-                ):
+                 **kwargs):  # for a subclass's other parent (`ConditionalRecipeDDPM`)
         if schedule not in SCHEDULES: raise ValueError(f"schedule={schedule!r}: expected one of {', '.join(SCHEDULES)}")
         if prediction not in PREDICTIONS: raise ValueError(f"prediction={prediction!r}: expected one of {', '.join(PREDICTIONS)}")
         if min_snr is not None and not min_snr > 0: raise ValueError(f'min_snr={min_snr!r}: expected a positive γ, or None')
-        super().__init__(n_steps)
+        super().__init__(n_steps, **kwargs)
         if schedule == 'cosine': self.sched = CosineSchedule(n_steps)
         self.schedule, self.prediction, self.min_snr, self.weight = schedule, prediction, min_snr, None
 
@@ -67,10 +69,10 @@ class RecipeDDPM(DDPM):
 
     def before_batch(self, learn):
         x0 = learn.batch[0]
-        (x_t, t), eps = self.sched.noisify(x0)  # the same draws as the seed recipe
-        ab = self.sched.alpha_bar[t].view(-1, 1, 1, 1)
-        target = eps if self.prediction == 'epsilon' else ab.sqrt() * eps - (1 - ab).sqrt() * x0
-        learn.batch = (x_t, t), target
+        super().before_batch(learn)  # ((x_t, t, ...), eps): the draws of the plain callback, bit for bit
+        inp, eps = learn.batch
+        ab = self.sched.alpha_bar[inp[1]].view(-1, 1, 1, 1)
+        if self.prediction == 'v': learn.batch = inp, ab.sqrt() * eps - (1 - ab).sqrt() * x0
         if self.min_snr is not None:
             snr = (ab / (1 - ab)).flatten()
             self.weight = snr.clamp(max=self.min_snr) / (snr if self.prediction == 'epsilon' else snr + 1)
@@ -79,6 +81,17 @@ class RecipeDDPM(DDPM):
         if self.weight is None: return super().get_loss(learn)
         per_image = (learn.preds.float() - learn.batch[1]).pow(2).flatten(1).mean(1)
         learn.loss = (self.weight * per_image).mean()
+
+@functools.cache
+def _with_recipe(base: type) -> type:
+    if issubclass(base, RecipeDDPM): return base
+    return RecipeDDPM if base is DDPM else type(f'Recipe{base.__name__}', (RecipeDDPM, base), {'__module__': __name__})
+
+def recipe_ddpm(base: type = DDPM,  # the callback to extend: `DDPM`, `ConditionalDDPM`, `ShardedDDPM`, ...
+                *args, schedule: str = 'linear', prediction: str = 'epsilon', min_snr: float | None = None,
+                **kwargs) -> RecipeDDPM:  # `args` and `kwargs` are `base`'s: n_steps, p_uncond, seed, ...
+    "A `base` training callback with `RecipeDDPM`'s schedule, target and weighting mixed in; it draws what `base` draws."
+    return _with_recipe(base)(*args, schedule=schedule, prediction=prediction, min_snr=min_snr, **kwargs)
 
 class EpsFromV(nn.Module):
     "A v-predicting U-Net seen as a noise predictor, eps = sqrt(alpha_bar) v + sqrt(1 - alpha_bar) x_t: every sampler takes it."
@@ -126,6 +139,9 @@ SCREEN = (Recipe('seed'), Recipe('min-snr', min_snr=5.), Recipe('v', prediction=
           Recipe('v, min-snr', prediction='v', min_snr=5.), Recipe('cosine', schedule='cosine'),
           Recipe('attention at 8×8 and below', attention=(False, False, True, True)),
           Recipe('lr 8e-3', lr=8e-3))
+# the screen's two best, their combination and the seed recipe, at a longer budget
+CONFIRM = (Recipe('seed'), Recipe('min-snr', min_snr=5.),
+           Recipe('min-snr, attention at 8×8 and below', min_snr=5., attention=(False, False, True, True)))
 
 # %% ../nbs/10_recipes.ipynb #02516e4d
 class OneCycleSteps(OneCycle):
@@ -244,7 +260,8 @@ def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
             key = _cost_key(r)
             if key not in costs: costs[key] = step_seconds(r, precision)
             steps = max(snaps, round(minutes * 60 / costs[key]))
-            info = dict(asdict(r), steps=steps, probe_seconds=round(costs[key], 3), precision=precision, minutes=minutes)
+            info = dict(asdict(r), steps=steps, probe_seconds=round(costs[key], 3), precision=precision, minutes=minutes,
+                        cpu=cpu_name(), threads=torch.get_num_threads())
             d.mkdir(parents=True, exist_ok=True)
             (d/'quality.csv').unlink(missing_ok=True)  # scores of an unfinished earlier try
             (d/'recipe.json').write_text(json.dumps(info, indent=1))

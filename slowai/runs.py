@@ -36,12 +36,13 @@ from .prelude import CancelFitException, Callback, DivergenceCB, Learner, OneCyc
 from .ddpm import DDPM, ConfigError, TrainConfig, setting, to_diffusers, _need, _number, _MAX_EPOCHS, _TRAIN_IMAGES
 
 # %% auto #0
-__all__ = ['FAULT_ENV', 'UNET_WEIGHTS', 'QUALITY_FIELDS', 'PRECISIONS', 'MIN_EVAL_N', 'RUN_FORMAT', 'NUM_CLASSES', 'CARD',
-           'RunError', 'fault_point', 'os_errors', 'atomic_write', 'write_json', 'content_sha256', 'save_checkpoint',
-           'load_checkpoint', 'latest_checkpoint', 'RestoreCB', 'staged_pipeline', 'swap_in', 'smooth', 'plot_losses',
-           'read_quality', 'read_losses', 'read_batch_losses', 'write_csv', 'commit', 'best_of', 'RunCB',
-           'checkpoint_weights', 'remove_orphans', 'history_of', 'repair', 'is_run', 'RunConfig', 'newest_scores',
-           'model_card', 'write_card', 'run_lock', 'read_info', 'load_run']
+__all__ = ['FAULT_ENV', 'UNET_WEIGHTS', 'QUALITY_FIELDS', 'PRECISIONS', 'MIN_EVAL_N', 'RUN_FORMAT', 'NUM_CLASSES', 'RESOLUTIONS',
+           'CHANNELS', 'RECIPES', 'DEFAULT_RECIPE', 'CARD', 'RunError', 'fault_point', 'os_errors', 'atomic_write',
+           'write_json', 'content_sha256', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint', 'RestoreCB',
+           'staged_pipeline', 'swap_in', 'smooth', 'plot_losses', 'read_quality', 'read_losses', 'read_batch_losses',
+           'write_csv', 'commit', 'best_of', 'RunCB', 'checkpoint_weights', 'remove_orphans', 'history_of', 'repair',
+           'is_run', 'attention_levels', 'RunConfig', 'newest_scores', 'model_card', 'write_card', 'run_lock',
+           'read_info', 'load_run']
 
 # %% ../nbs/07_runs.ipynb #7e4a2d90
 class RunError(Exception):
@@ -454,6 +455,19 @@ PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
 MIN_EVAL_N = 129  # FID over the shipped classifier's 128 features needs more samples than features
 RUN_FORMAT = 2  # slowai.json's layout; 2 always records the model's SHA-256 (runs before it name no format: 1)
 NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
+RESOLUTIONS, CHANNELS = (32, 16, 8, 4), (16, 32, 64, 128)  # the U-Net's four levels (`fashion_unet`'s default channels)
+RECIPES = {  # named sets of settings for `slowai_train --recipe`; the recipes notebook measures them
+    'seed': dict(min_snr=None, attention='16,8,4'),  # the lessons' recipe (notebooks 01-03), with 32-channel heads
+    'min-snr': dict(min_snr=5., attention='16,8,4'),  # the same, with min-SNR-5 loss weighting
+}
+DEFAULT_RECIPE = 'seed'
+
+def attention_levels(spec: str) -> tuple[bool, ...] | None:
+    "Whether each of the U-Net's levels attends, from a spec such as '16,8,4' (its resolutions; 'none': only the middle block); None if malformed."
+    if not isinstance(spec, str): return None
+    sizes = [] if spec.strip() == 'none' else [s.strip() for s in spec.split(',')]
+    if not all(s.isdigit() and int(s) in RESOLUTIONS for s in sizes) or len(set(sizes)) != len(sizes): return None
+    return tuple(r in {int(s) for s in sizes} for r in RESOLUTIONS)
 
 @dataclass
 class RunConfig(TrainConfig):
@@ -463,6 +477,10 @@ class RunConfig(TrainConfig):
     init: bool = setting(True, "start from init_ddpm (--no_init: keep diffusers' initialisation, to compare; it trains worse)",
                          flag='no_init')
     head_dim: int = setting(32, 'channels per attention head, a divisor of 32 (runs made before this setting: 8)')
+    attention: str = setting(RECIPES[DEFAULT_RECIPE]['attention'], 'the resolutions whose U-Net blocks attend, comma-separated '
+                             'from 32, 16, 8 and 4 (none: only the middle block)')
+    min_snr: float | None = setting(RECIPES[DEFAULT_RECIPE]['min_snr'], "min-SNR-gamma loss weighting: each image's loss "
+                                    'times min(SNR, gamma)/SNR (Hang et al. 2023); None (0 on the command line): unweighted')
     conditional: bool = setting(False, 'train a class-conditional model (sample it with --label and --guidance)')
     p_uncond: float = setting(0.1, 'with --conditional: the share of images whose label is dropped in training')
     eval_every: int | None = setting(None, 'score the EMA weights every N epochs and after the last (FID, KID, precision, recall, '
@@ -475,8 +493,14 @@ class RunConfig(TrainConfig):
         super().check()
         _need(_number(self.samples, True) and self.samples >= 0, 'samples', self.samples, 'must be 0 or more')
         _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision, f'expected one of {", ".join(PRECISIONS)}')
-        _need(_number(self.head_dim, True) and self.head_dim > 0 and all(c % self.head_dim == 0 for c in (32, 64, 128)),
-              'head_dim', self.head_dim, 'expected a divisor of 32 (the narrowest attention layer), such as 8, 16 or 32')
+        levels = attention_levels(self.attention)
+        _need(levels is not None, 'attention', self.attention, 'expected resolutions from 32, 16, 8 and 4, comma-separated '
+              '(such as 16,8,4), or none')
+        attending = [c for c, a in zip(CHANNELS, levels) if a] + [CHANNELS[-1]]  # the middle block always attends
+        _need(_number(self.head_dim, True) and self.head_dim > 0 and all(c % self.head_dim == 0 for c in attending),
+              'head_dim', self.head_dim, f'expected a divisor of {min(attending)} (the narrowest attention layer), such as 8 or 16')
+        _need(self.min_snr is None or (_number(self.min_snr) and 0 < self.min_snr <= 1e4), 'min_snr', self.min_snr,
+              'expected a positive gamma up to 10,000 (5 is usual), or None for an unweighted loss')
         _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
               'the share of dropped labels must be from 0 up to 1 (not 1)')
         _need(_number(self.cycle_start, True) and 0 <= self.cycle_start < self.epochs, 'cycle_start', self.cycle_start,
@@ -485,6 +509,11 @@ class RunConfig(TrainConfig):
               self.eval_every, f'must be a number of epochs from 0 (never) to {_MAX_EPOCHS:,}')
         _need(_number(self.eval_n, True) and MIN_EVAL_N <= self.eval_n <= _TRAIN_IMAGES, 'eval_n', self.eval_n,
               f'must be from {MIN_EVAL_N} (FID over the classifier\'s 128 features needs more samples than features) to {_TRAIN_IMAGES:,}')
+
+    @property
+    def attention_levels(self) -> tuple[bool, ...]:
+        "Whether each U-Net level, from 32×32 down to 4×4, attends (`fashion_unet`'s `attention`)."
+        return attention_levels(self.attention)
 
     @property
     def scoring_every(self) -> int:
@@ -496,7 +525,7 @@ class RunConfig(TrainConfig):
         d = dict(format_version=RUN_FORMAT, epochs=self.epochs, bs=self.bs, lr=self.lr, seed=self.seed, subset=self.subset, ema=self.ema,
                  clip_grad=self.clip_grad, n_samples=self.samples, ddpm=DDPM(self.n_steps).config(), eps=self.eps,
                  mixed_precision=self.mixed_precision, init=self.init, head_dim=self.head_dim, eval_every=self.eval_every,
-                 eval_n=self.eval_n)
+                 eval_n=self.eval_n, attention=self.attention, min_snr=self.min_snr)
         if self.collapse != TrainConfig.collapse: d['collapse'] = self.collapse
         if self.cycle_start: d['cycle_start'] = self.cycle_start
         if self.conditional: d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
@@ -514,7 +543,8 @@ class RunConfig(TrainConfig):
                        init=info.get('init', False), head_dim=info.get('head_dim', 8),  # default eps, fp32, diffusers' init and heads
                        collapse=info.get('collapse', TrainConfig.collapse), conditional=bool(cond),
                        p_uncond=cond.get('p_uncond', RunConfig.p_uncond), cycle_start=info.get('cycle_start', 0),
-                       eval_every=info.get('eval_every', 0), eval_n=info.get('eval_n', RunConfig.eval_n))  # older runs: never scored
+                       eval_every=info.get('eval_every', 0), eval_n=info.get('eval_n', RunConfig.eval_n),  # older runs: never scored,
+                       attention=info.get('attention', RECIPES['seed']['attention']), min_snr=info.get('min_snr'))  # the seed recipe
         except KeyError as e: raise ConfigError('slowai.json', sorted(info), f'the setting {e.args[0]!r} is missing') from None
         except TypeError as e: raise ConfigError('slowai.json', sorted(info), f'a setting has the wrong form ({e})') from None
 
@@ -523,7 +553,8 @@ CARD = 'README.md'  # a model folder's card, as the Hugging Face Hub reads it
 _CARD_SETTINGS = {'epochs': 'epochs', 'bs': 'batch size', 'lr': 'peak learning rate (one-cycle)', 'eps': "Adam's eps",
                  'seed': 'seed', 'subset': 'training images', 'ema': 'EMA decay of the weights',
                  'clip_grad': 'gradient norm clip', 'mixed_precision': 'mixed precision', 'init': 'init_ddpm',
-                 'head_dim': 'attention head channels', 'processes': 'processes'}
+                 'head_dim': 'attention head channels', 'attention': 'attention at resolutions',
+                 'min_snr': 'min-SNR loss weighting gamma', 'processes': 'processes'}
 
 def newest_scores(run: Path) -> dict | None:
     "The newest `eval-*.json` that `slowai_eval` wrote in `run` (with its file name), if one can be read."
