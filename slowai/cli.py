@@ -39,11 +39,11 @@ from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunCo
 
 # %% auto #0
 __all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'SAMPLE_PRECISIONS', 'TRACKERS',
-           'EVAL_STEPS', 'DEFAULT_GUIDANCE', 'MAX_GRID', 'IMAGE_BYTES', 'DISK_ERRORS', 'UsageError', 'default_sampling',
-           'flag_of', 'sampling_precision', 'training_ddpm', 'train_run', 'Interrupted', 'stop_on_sigint', 'save_grid',
-           'tracker_names', 'run_samples', 'image_grid', 'QualityCB', 'TrackerCB', 'load_model', 'sampling_args',
-           'sampler_label', 'label_args', 'sample_run', 'draw_samples', 'eval_run', 'slowai_train', 'slowai_sample',
-           'slowai_eval', 'train_parser', 'train_main', 'sample_main', 'eval_main']
+           'EVAL_STEPS', 'DEFAULT_GUIDANCE', 'MAX_GRID', 'IMAGE_BYTES', 'DISK_ERRORS', 'PATH_ERRORS', 'UsageError',
+           'default_sampling', 'flag_of', 'sampling_precision', 'training_ddpm', 'train_run', 'Interrupted',
+           'stop_on_sigint', 'save_grid', 'tracker_names', 'run_samples', 'image_grid', 'QualityCB', 'TrackerCB',
+           'load_model', 'sampling_args', 'sampler_label', 'label_args', 'sample_run', 'draw_samples', 'eval_run',
+           'slowai_train', 'slowai_sample', 'slowai_eval', 'train_parser', 'train_main', 'sample_main', 'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -533,6 +533,7 @@ def _run_cli(func: Callable, prog: str, argv: list[str] | None = None, parser: a
     except Interrupted as e: _die(prog, str(e), 130)
     except KeyboardInterrupt: _die(prog, 'aborted; finished epochs are saved, continue with --resume', 130)
     except OSError as e:  # the file system refused a write: one line, and what to do
+        if e.errno in PATH_ERRORS: _die(prog, f'{e.filename}: {e.strerror}; choose another path')
         if e.errno not in DISK_ERRORS: raise
         after = ('finished epochs are kept; free some space, then continue with --resume' if prog == 'slowai_train'
                  else 'free some space and run it again')
@@ -540,9 +541,11 @@ def _run_cli(func: Callable, prog: str, argv: list[str] | None = None, parser: a
              f'{e.filename}: {e.strerror}; ' + ('continue with --resume once it can be written' if prog == 'slowai_train' else 'choose another place'))
 
 DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)  # reported as one line, exit status 2
+PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP)  # a path the system cannot even look up: also one line
 
 def _die(prog: str, msg: str, status: int = 2):
-    print(f'{prog}: error: {msg}', file=sys.stderr)
+    one_line = ''.join(c if c.isprintable() else repr(c)[1:-1] for c in msg)  # a newline in a path is shown as \n
+    print(f'{prog}: error: {one_line}', file=sys.stderr)
     sys.exit(status)
 
 def slowai_train(out: str = None,  # the run folder to create (or continue, with --resume); required
