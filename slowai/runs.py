@@ -62,7 +62,7 @@ def os_errors(path):
     "Turn safetensors' wrapped operating-system errors (such as a full disk) into the `OSError` they stand for, naming `path`."
     try: yield
     except SafetensorError as e:
-        code = re.search(r'code: (\d+)', str(e))
+        code = re.search(r'(?:code: |os error )(\d+)', str(e))  # safetensors' two spellings: "code: 28", "(os error 28)"
         if code is None: raise
         raise OSError(int(code[1]), os.strerror(int(code[1])), str(path)) from None
 
@@ -79,7 +79,11 @@ def atomic_write(path: str | Path,  # the file to (re)place
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.close(fd)
     try:
-        with os_errors(path): write(Path(tmp))
+        try:
+            with os_errors(path): write(Path(tmp))
+        except OSError as e:  # a failed write or close names no file: name the one being written
+            if e.filename is None: raise OSError(e.errno, e.strerror, str(path)) from None
+            raise
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; a run's files get the usual mode
         fault_point(path.name, path)  # written, not yet in place
         os.replace(tmp, path)
