@@ -82,7 +82,7 @@ def atomic_write(path: str | Path,  # the file to (re)place
         try:
             with os_errors(path): write(Path(tmp))
         except OSError as e:  # a failed write or close names no file: name the one being written
-            if e.filename is None: raise OSError(e.errno, e.strerror, str(path)) from None
+            if e.filename is None and e.errno is not None: raise OSError(e.errno, e.strerror, str(path)) from None
             raise
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; a run's files get the usual mode
         fault_point(path.name, path)  # written, not yet in place
