@@ -150,7 +150,8 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
         if resume:
             _check(is_run(out), f'--resume: {out} is not a slowai run folder (no slowai.json); start it without --resume')
             info, cfg = read_info(out)  # checked: a damaged slowai.json is a RunError naming it
-            done = info['epochs_done']
+            found = latest_checkpoint(out, warn=lambda _: None)  # where the run restarts: its newest readable checkpoint,
+            done = min(info['epochs_done'], found[2]['epoch'] + 1 if found else 0)  # which may be older than slowai.json says
             fixed = [f'{flag_of(k)} {v} (the run has {getattr(cfg, k)})' for k, v in settings.items()
                      if k not in RESUMABLE and getattr(cfg, k) != v]
             _check(not fixed, f'--resume continues the run with its own settings; these differ: {", ".join(fixed)}. '

@@ -495,6 +495,7 @@ class RunConfig(TrainConfig):
 
     def check(self):
         super().check()
+        _need(self.seed is not None, 'seed', self.seed, 'a run needs a seed (0 or more): its resume replays the random draws it made')
         _need(_number(self.samples, True) and self.samples >= 0, 'samples', self.samples, 'must be 0 or more')
         _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision, f'expected one of {", ".join(PRECISIONS)}')
         levels = attention_levels(self.attention)
