@@ -28,7 +28,7 @@ from .prelude import Callback, CancelFitException, OneCycle, TrainingDiverged, g
 # %% auto #0
 __all__ = ['PREDICTIONS', 'SCHEDULES', 'SCREEN', 'CONFIRM', 'cosine_betas', 'CosineSchedule', 'RecipeDDPM', 'recipe_ddpm',
            'EpsFromV', 'as_noise_predictor', 'Recipe', 'OneCycleSteps', 'StepBudget', 'train_recipe', 'read_rows',
-           'score_snapshot', 'step_seconds', 'run_study']
+           'score_snapshot', 'step_seconds', 'quiet_costs', 'run_study']
 
 # %% ../nbs/10_recipes.ipynb #584f9739
 def cosine_betas(n_steps: int = 1000,  # T
@@ -239,6 +239,18 @@ def step_seconds(r: Recipe, precision: str = 'no', n: int = 6) -> float:
     return sorted(times[2:])[n // 2]
 
 def _cost_key(r: Recipe) -> tuple: return (r.channels, r.attention, r.head_dim, r.bs)
+
+def quiet_costs(recipes, root: Path, precision: str = 'bf16') -> dict[tuple, float]:
+    "Seconds per step of each recipe's U-Net and batch size (`_cost_key`), timed one after the other and kept in `root/quiet.json` with the CPU."
+    path, costs = Path(root)/'quiet.json', {}
+    kept = json.loads(path.read_text()) if path.exists() else dict(cpu=cpu_name(), precision=precision, seconds={})
+    for r in recipes:
+        key = _cost_key(r)
+        name = json.dumps(key)
+        if name not in kept['seconds']: kept['seconds'][name] = round(step_seconds(r, precision), 3)
+        costs[key] = kept['seconds'][name]
+    path.write_text(json.dumps(kept, indent=1))
+    return costs
 
 def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
               minutes: float = 10.,  # each recipe's training budget, turned into steps by timing its U-Net
