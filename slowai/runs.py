@@ -464,7 +464,7 @@ RECIPES = {  # named sets of settings for `slowai_train --recipe`; the recipes n
     'seed': dict(min_snr=None, attention='16,8,4'),  # the lessons' recipe (notebooks 01-03), with 32-channel heads
     'min-snr': dict(min_snr=5., attention='16,8,4'),  # the same, with min-SNR-5 loss weighting
 }
-DEFAULT_RECIPE = 'seed'
+DEFAULT_RECIPE = 'min-snr'  # FID 4.04 against the seed's 4.60 after 27 minutes of training (recipes notebook)
 
 def attention_levels(spec: str) -> tuple[bool, ...] | None:
     "Whether each of the U-Net's levels attends, from a spec such as '16,8,4' (its resolutions; 'none': only the middle block); None if malformed."
