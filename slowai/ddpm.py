@@ -300,6 +300,8 @@ class TrainConfig:
         _need(self.lr <= 1, 'lr', self.lr, "at most 1: Adam moves every weight by about lr per step, so more than 1 "
               "wrecks the model at the first step (the recipes here peak at 4e-3 to 1e-2)")
         _need(_number(self.eps) and self.eps > 0, 'eps', self.eps, "Adam's eps must be positive")
+        _need(self.eps >= 1.2e-38, 'eps', self.eps, "at least 1.2e-38, the smallest normal float32: a smaller eps rounds to 0 "
+              "or near it in the optimiser's float32 arithmetic, and Adam divides 0 by 0 for weights whose gradient is 0")
         _need(self.seed is None or (_number(self.seed, True) and 0 <= self.seed < 2**63), 'seed', self.seed,
               'must be 0 or more and below 2**63 (what a torch generator takes)')
         _need(self.subset is None or (_number(self.subset, True) and self.subset >= 1), 'subset', self.subset,
