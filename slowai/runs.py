@@ -406,9 +406,12 @@ def checkpoint_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tens
     prefix = 'ema.' if any(k.startswith('ema.') for k in tensors) else 'model.'
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
+_WRITER_TMP = re.compile(r'\.tmp[0-9A-Za-z]{6}')  # the file safetensors' writer fills beside its target before renaming it
+
 def remove_orphans(run: Path) -> list[str]:
     "Delete what a writer killed in the middle of a save left behind (staged pipelines, folders set aside, temporary files); for the lock holder only."
-    found = [*run.glob('.pipeline.*'), *run.glob('.*.old'), *run.glob('.*.tmp'), *(run/'checkpoints').glob('.*.tmp')]
+    found = [*run.glob('.pipeline.*'), *run.glob('.*.old'), *run.glob('.*.tmp'), *(run/'checkpoints').glob('.*.tmp'),
+             *(p for d in (run, run/'checkpoints', run/'unet', run/'scheduler') for p in d.glob('.tmp*') if _WRITER_TMP.fullmatch(p.name))]
     for p in found: shutil.rmtree(p) if p.is_dir() else p.unlink()
     return sorted(p.name for p in found)
 
@@ -663,7 +666,18 @@ def read_info(run: str | Path) -> tuple[dict, RunConfig]:
         raise RunError(f'{path}: epochs_done {done!r}: expected a whole number from 0 to the run\'s {cfg.epochs} epochs')
     try: DDPM(**info['ddpm'])
     except (TypeError, ValueError) as e: raise RunError(f'{path}: ddpm {info["ddpm"]!r} is not a schedule ({e})') from None
+    for key, (ok, what) in _RECORDS.items():  # what slowai_train records beside the settings; absent is allowed (older runs)
+        if info.get(key) is not None and not ok(info[key], done):
+            raise RunError(f'{path}: {key} {info[key]!r}: slowai_train never writes that here (it writes {what}), so the file was edited')
     return info, cfg
+
+_RECORDS = dict(  # the records of a run's slowai.json that are not settings: a check, and what the record holds
+    weights=(lambda v, done: isinstance(v, dict) and all(isinstance(s, str) and len(s) == 64 for s in v.values()),
+             "an object of the model's file and its SHA-256"),
+    checkpoint=(lambda v, done: isinstance(v, str), "the file name of the newest epoch's checkpoint"),
+    format_version=(lambda v, done: _number(v, True) and 1 <= v <= RUN_FORMAT, f'a whole number from 1 to {RUN_FORMAT}'),
+    best_epoch=(lambda v, done: _number(v, True) and 0 <= v < done, 'a finished epoch: 0 up to epochs_done - 1'),
+    best_fid=(lambda v, done: _number(v) and v >= 0, 'a FID, 0 or more'))
 
 def _vouched(run: Path) -> set[str]:
     "The SHA-256s of the models the run's checkpoints export (a kill between a checkpoint and `slowai.json` leaves a model only these know)."
