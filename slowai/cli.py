@@ -161,7 +161,8 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
             if epochs != cfg.epochs: cfg = replace(cfg, epochs=epochs, cycle_start=done)  # a new one-cycle schedule from here
             cfg = replace(cfg, **{k: settings[k] for k in RESUMABLE[1:] if k in settings})
         else:
-            _check(not main or not out.exists() or (out.is_dir() and not any(out.iterdir())),
+            # a folder holding nothing but a lock was left by a run killed before its first file: it starts over
+            _check(not main or not out.exists() or (out.is_dir() and all(p.name == 'slowai.lock' for p in out.iterdir())),
                    f'{out} already exists' + (': use --resume to continue it, or choose another --out' if is_run(out)
                                                else ' and is not an empty folder; choose another --out'))
             cfg = RunConfig(**settings)
