@@ -326,7 +326,7 @@ def load_pretrained_ddpm(path: str | Path,  # a folder written by `save_pretrain
 def load_pretrained(device: torch.device | str | None = None,  # default: `default_device()` (CUDA when there is one)
                     conditional: bool = False,  # the class-conditional model instead (sample it with `labels=`)
                    ) -> tuple[DDPM, UNet2DModel]:
-    "A DDPM U-Net that ships with slowai and its schedule, `ddpm, model`: unconditional (8 epochs on all of Fashion-MNIST) or class-conditional."
+    "A DDPM U-Net that ships with slowai and its schedule, `ddpm, model`: unconditional or class-conditional (trained on all of Fashion-MNIST; see each folder's README.md)."
     name = Path(CONDITIONAL_DIR if conditional else PRETRAINED_DIR).name
     with importlib.resources.as_file(importlib.resources.files('slowai') / 'models' / name) as path:
         return load_pretrained_ddpm(path, device)

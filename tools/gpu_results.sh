@@ -5,7 +5,7 @@
 #   bench     bench/gpu.py: the seed's recipe (8 epochs, bs 512, lr 1e-2) in MixedPrecision float16 and bfloat16 and
 #             AccelerateCB float16, the fast path (data on the GPU, channels_last, torch.compile, fused Adam), a
 #             profile of one step, sampling times (about 8 minutes on an H100)
-#   mixed     the mixed precision notebook at its full settings (writes the shipped model)
+#   mixed     the mixed precision notebook at its full settings (saves its model in models/fashion-ddpm-mp)
 #   homework  the homework notebook at its GPU settings
 #   cli       slowai_train for 2 epochs, then slowai_eval on 2,000 samples
 # Executed notebooks, the trained model, JSON results and a log land in OUTDIR.
@@ -30,8 +30,8 @@ for s in $stages; do
     bench) stage 540 python3 bench/gpu.py --device cuda --profile --json "$out/gpu_bench.json" ;;
     mixed)
       stage 300 python3 tools/run_nbs.py nbs/03_mixed_precision.ipynb --no-kernel --dest "$out/03_mixed_precision.ipynb"
-      cp slowai/models/fashion-ddpm/diffusion_pytorch_model.safetensors slowai/models/fashion-ddpm/config.json \
-         slowai/models/fashion-ddpm/schedule.json "$out/" ;;
+      cp models/fashion-ddpm-mp/diffusion_pytorch_model.safetensors models/fashion-ddpm-mp/config.json \
+         models/fashion-ddpm-mp/schedule.json "$out/" ;;
     homework) stage 900 python3 tools/run_nbs.py nbs/05_homework.ipynb --no-kernel --dest "$out/05_homework.ipynb" ;;
     cli)
       run=$(mktemp -d)/run2

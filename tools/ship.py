@@ -1,0 +1,56 @@
+#!/usr/bin/env python
+"""Make a finished `slowai_train` run one of the models the package ships: `python tools/ship.py RUN [--n 1000]`.
+
+The run's EMA weights go into `slowai/models/fashion-ddpm` (or `fashion-cond` for a conditional run) in float16, with
+its schedule, its losses (`losses.csv`, `batch_losses.csv`, `losses.png`), the samples it drew when training ended,
+and `training.json`: the run's settings, the command that trained it, the CPU and the arithmetic (what `auto` picked there), from which the conditional notebook writes
+the model card. The folder is built beside the old one and swapped in whole. Then `slowai_eval --pretrained` scores
+the shipped copy (n images, DDIM eta 1 at 20 and at 50 calls, seed 0) into the folder, where the card finds them.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from slowai.mixed import CONDITIONAL_DIR, PRETRAINED_DIR, cpu_name, cpu_precision, save_pretrained_ddpm
+from slowai.runs import RunError, load_run
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIED = ('losses.csv', 'batch_losses.csv', 'quality.csv', 'losses.png', 'samples.png')  # what the card shows, if the run has it
+
+
+p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+p.add_argument('run', help='a finished slowai_train run folder')
+p.add_argument('--command', required=True, help='the slowai_train command that trained the run, for the card')
+p.add_argument('--n', type=int, default=1000, help='samples slowai_eval scores (default: 1000)')
+a = p.parse_args()
+try: model, ddpm, info = load_run(a.run)
+except RunError as e: p.error(str(e))
+if info['epochs_done'] != info['epochs']: p.error(f"{a.run}: {info['epochs_done']} of {info['epochs']} epochs done; finish it with --resume")
+if info.get('subset'): p.error(f"{a.run}: trained on a subset of {info['subset']} images; a shipped model sees them all")
+
+dest = ROOT/(CONDITIONAL_DIR if info.get('conditional') else PRETRAINED_DIR)
+stage = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.'))
+save_pretrained_ddpm(ddpm, model, stage)
+for name in COPIED:
+    if (Path(a.run)/name).is_file(): shutil.copy(Path(a.run)/name, stage/name)
+kept = {k: v for k, v in info.items() if k not in ('weights', 'checkpoint')}  # the run's own files are not shipped
+arithmetic = info['mixed_precision'] if info['mixed_precision'] != 'auto' else cpu_precision('train', report=None)  # auto: this CPU's verdict
+kept |= dict(command=a.command, cpu=cpu_name(), cpus=os.cpu_count(), arithmetic={'no': 'float32', 'bf16': 'bfloat16'}.get(arithmetic, arithmetic))
+(stage/'training.json').write_text(json.dumps(kept, indent=1) + '\n')
+old = dest.with_name(f'.{dest.name}.old')
+if dest.exists(): os.replace(dest, old)
+os.replace(stage, dest)
+shutil.rmtree(old, ignore_errors=True)
+print(f'shipped {a.run} as {dest.relative_to(ROOT)}: {sorted(f.name for f in dest.iterdir())}')
+
+guided = ['--guidance', '2'] if info.get('conditional') else []
+for steps in (20, 50):  # the default sampler's 50 calls last: the card shows the newest scores
+    scores = dest/f'eval-ddim-eta1-{steps}-{"w2-" if guided else ""}{a.n}.json'
+    cmd = [str(Path(sys.executable).with_name('slowai_eval')), '--pretrained', '--n', str(a.n), '--steps', str(steps), '--out', str(scores), *guided]
+    print('$', ' '.join(cmd[1:]), flush=True)
+    if subprocess.run(cmd).returncode: sys.exit(f'ship: slowai_eval failed; {dest} holds the new model, unscored')
