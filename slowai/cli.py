@@ -33,7 +33,7 @@ from .ddpm import DDPM, ConfigError, config_options, fashion_unet, recipe_learne
 from .conditional import ConditionalDDPM, balanced_labels, guided_sampler_problem, is_conditional, label_index
 from .init import init_ddpm
 from .mixed import MixedPrecision, cpu_precision, load_pretrained
-from .samplers import SAMPLERS, sample as sample_with
+from .samplers import SAMPLERS, SOLVERS, STEP_SCHEDULES, sample as sample_with
 from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
                          read_info, repair, run_lock, write_card, write_json)
 
@@ -387,23 +387,30 @@ def load_model(run: str | Path | None, pretrained: bool, device: str | None = No
     except RunError as e: raise UsageError(f'--run {e}') from None
     return model, ddpm
 
-def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None):
+def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None, schedule: str = 'trailing'):
     _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
+    _check(schedule in STEP_SCHEDULES, f'--schedule {schedule}: expected one of {", ".join(STEP_SCHEDULES)}')
+    _check(schedule == 'trailing' or sampler in SOLVERS, f'--schedule {schedule}: the {sampler} sampler steps on trailing '
+           f'timesteps only; choose one of the solvers ({", ".join(SOLVERS)})')
     _check(steps is None or steps >= 1, f'--steps {steps}: must be at least 1')
     _check(0 <= eta <= 1, f'--eta {eta}: DDIM\'s noise must be between 0 (deterministic) and 1 (like DDPM)')
     if ddpm is not None:
         _check(steps is None or steps <= ddpm.n_steps, f'--steps {steps}: the run\'s schedule has only {ddpm.n_steps} steps')
 
-def sampling_args(ddpm: DDPM, sampler: str | None, steps: int | None, eta: float | None, clip: bool) -> dict:
+def sampling_args(ddpm: DDPM, sampler: str | None, steps: int | None, eta: float | None, clip: bool,
+                  schedule: str = 'trailing',  # a solver's step schedule (kept in the result only when it is not the default)
+                 ) -> dict:
     "Keyword arguments of `samplers.sample`: the default sampler unless `sampler` is given, its steps capped at the schedule's."
     if sampler is None: sampler, steps, eta = DEFAULT_SAMPLER, steps or min(DEFAULT_STEPS, ddpm.n_steps), DEFAULT_ETA if eta is None else eta
     eta = 0. if eta is None else eta
-    _check_sampler(sampler, steps, eta, ddpm)
-    return dict(sampler=sampler, steps=ddpm.n_steps if steps is None else steps, eta=eta, clip=clip)
+    _check_sampler(sampler, steps, eta, ddpm, schedule)
+    return dict(sampler=sampler, steps=ddpm.n_steps if steps is None else steps, eta=eta, clip=clip,
+                **({} if schedule == 'trailing' else dict(schedule=schedule)))
 
 def sampler_label(args: dict) -> str:
-    "A short name for a sampler's settings, used in file names: `ddim-eta1-20`, `dpm++-20`, `ddim-noclip-50`, ..."
+    "A short name for a sampler's settings, used in file names: `ddim-eta1-20`, `dpm++-20`, `unipc-karras-10`, `ddim-noclip-50`, ..."
     name = args['sampler'] + (f"-eta{args['eta']:g}" if args['sampler'] == 'ddim' and args['eta'] else '')
+    name += f"-{args['schedule']}" if args.get('schedule', 'trailing') != 'trailing' else ''
     return name + ('-noclip' if args['sampler'] != 'ddpm' and not args['clip'] else '') + f"-{args['steps']}"
 
 DEFAULT_GUIDANCE = 2.0  # classifier-free guidance w: label agreement 96.7 %, the best FID (0.57) in the conditional DDPM notebook's table
@@ -434,6 +441,7 @@ def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int =
                label: str | None = None, guidance: float | None = None,
                mixed_precision: str = 'auto',  # auto, no or bf16 (see `sampling_precision`)
                epoch: str | int | None = None,  # 'best' or an epoch number of the run; default: its final model
+               schedule: str = 'trailing',  # a solver's step schedule: trailing, karras or logsnr
               ) -> torch.Tensor:
     "Sample `n` images from a run (or a shipped model) and save them as a PNG grid at `out`; returns the images."
     _check_precision(mixed_precision)
@@ -442,9 +450,10 @@ def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int =
     _check_seed(seed)
     _check(Path(out).suffix.lower() == '.png', f'--out {out}: the grid is written as PNG; give a name ending in .png')
     _output_file(Path(out), f'--out {out}')  # before any sampling
-    if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
+    if sampler is not None or steps is not None or schedule != 'trailing':
+        _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0., schedule=schedule)
     model, ddpm = load_model(run, pretrained, device, conditional=label is not None or guidance is not None, epoch=epoch)
-    args = sampling_args(ddpm, sampler, steps, eta, clip)
+    args = sampling_args(ddpm, sampler, steps, eta, clip, schedule)
     cond = label_args(model, label, guidance, n, sampling=args, n_steps=ddpm.n_steps)
     _, arithmetic = sampling_precision(mixed_precision, model.device)
     with arithmetic:
@@ -486,6 +495,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
              eta: float | None = None, clip: bool = True, pretrained: bool = False, guidance: float | None = None,
              mixed_precision: str = 'auto',  # auto, no or bf16 (see `sampling_precision`)
              epoch: str | int | None = None,  # 'best' or an epoch number of the run; default: its final model
+             schedule: str = 'trailing',  # a solver's step schedule: trailing, karras or logsnr
             ) -> dict:
     "FID, KID, precision, recall and static share of `n` samples, with their cost (and, for a conditional model, label agreement); written to `out`."
     from slowai.conditional import label_agreement
@@ -496,9 +506,10 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     _check_seed(seed)
     _check_precision(mixed_precision)
     _check_memory(n)
-    if sampler is not None or steps is not None: _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0.)
+    if sampler is not None or steps is not None or schedule != 'trailing':
+        _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0., schedule=schedule)
     model, ddpm = load_model(run, pretrained, device, conditional=guidance is not None, epoch=epoch)
-    args = sampling_args(ddpm, sampler, steps, eta, clip)
+    args = sampling_args(ddpm, sampler, steps, eta, clip, schedule)
     cond = label_args(model, None, guidance, n, sampling=args, n_steps=ddpm.n_steps)  # every class equally often
     guided_by = f"-w{cond['guidance']:g}" if cond else ''  # a conditional model: one file per guidance weight
     of_epoch = f'-epoch-{epoch}' if epoch is not None else ''  # and one per epoch asked for
@@ -576,10 +587,11 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train
                   out: str = 'samples.png',  # the PNG grid to write
                   n: int = 16,  # number of images
                   seed: int = 0,  # seed of the starting noise
-                  sampler: str = None,  # ddpm (ancestral), ddim or dpm++ (DPM-Solver++ 2M); default: ddim, eta 1, 50 steps; with a class: not dpm++
+                  sampler: str = None,  # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde, unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim or ddpm
                   steps: int = None,  # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
                   eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
-                  no_clip: bool = False,  # ddim and dpm++: do not clamp the predicted clean image to the data range
+                  schedule: str = 'trailing',  # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even in log-SNR)
+                  no_clip: bool = False,  # every sampler but ddpm: do not clamp the predicted clean image to the data range
                   device: str = None,  # cpu, cuda or mps; default: CPU
                   label: str = None,  # conditional models: the class to draw, by name (sneaker, "ankle boot") or index 0-9, or all (every class, a row each, the default)
                   guidance: float = None,  # conditional models: classifier-free guidance w (0 ignores the label, 1 conditional); default 2
@@ -588,17 +600,18 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train
                  ):
     "Sample images from a trained run, or a shipped model, and save them as a PNG grid; with --pretrained, --label picks the conditional model."
     sample_run(run, out, n, seed, sampler, steps, device, eta=eta, clip=not no_clip, pretrained=pretrained,
-               label=label, guidance=guidance, mixed_precision=mixed_precision, epoch=epoch)
+               label=label, guidance=guidance, mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
     print(f'wrote {out}')
 
 @call_parse
 def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 pretrained: bool = False,  # score the model that ships with slowai instead of a run
                 n: int = 10_000,  # number of samples to score
-                sampler: str = None,  # ddpm (ancestral), ddim or dpm++ (DPM-Solver++ 2M); default: ddim, eta 1, 50 steps; with a class: not dpm++
+                sampler: str = None,  # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde, unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim or ddpm
                 steps: int = None,  # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
                 eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
-                no_clip: bool = False,  # ddim and dpm++: do not clamp the predicted clean image to the data range
+                schedule: str = 'trailing',  # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even in log-SNR)
+                no_clip: bool = False,  # every sampler but ddpm: do not clamp the predicted clean image to the data range
                 batch: int = 256,  # images sampled at once
                 seed: int = 0,  # seed of the starting noise and of KID's subsets
                 device: str = None,  # cpu, cuda or mps; default: CPU
@@ -609,7 +622,7 @@ def slowai_eval(run: str = None,  # a run folder written by slowai_train
                ):
     "FID, KID, precision and recall of samples against the Fashion-MNIST test set, with model calls and seconds; for a conditional model, also how often the classifier sees the requested class."
     res = eval_run(run, n, sampler, steps, batch, seed, device, out, eta=eta, clip=not no_clip, pretrained=pretrained,
-                   guidance=guidance, mixed_precision=mixed_precision, epoch=epoch)
+                   guidance=guidance, mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
     print(json.dumps(res, indent=2))
 
 def train_parser() -> argparse.ArgumentParser:

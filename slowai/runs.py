@@ -575,7 +575,7 @@ def _card_scores(run: Path) -> str:
     s = newest_scores(run)
     if s is None: return 'Not scored yet: `slowai_eval` writes `eval-*.json` beside the model, and the card shows the newest.'
     keys = [k for k in ('fid', 'kid', 'precision', 'recall', 'static', 'label_agreement') if isinstance(s.get(k), (int, float))]
-    how = ', '.join(f'{k} {s[k]}' for k in ('sampler', 'steps', 'eta', 'guidance', 'n', 'seed') if k in s)
+    how = ', '.join(f'{k} {s[k]}' for k in ('sampler', 'schedule', 'steps', 'eta', 'guidance', 'n', 'seed') if k in s)
     return (f'From `{s["file"]}` ({how}), against the Fashion-MNIST test set on the features of slowai\'s shipped classifier:\n\n'
             '| ' + ' | '.join(keys) + ' |\n|' + '---:|' * len(keys) + '\n| ' + ' | '.join(f'{s[k]:.4g}' for k in keys) + ' |')
 

@@ -14,7 +14,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import torch
-from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
+import inspect
+
+from diffusers import (DDIMScheduler, DEISMultistepScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler,
+                       HeunDiscreteScheduler, UniPCMultistepScheduler)
 from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
@@ -24,8 +27,10 @@ from .conditional import guided, guided_sampler_problem
 from .ddpm import DDPM, NoiseSchedule, as_schedule, reverse_loop, sampling_mode, scheduler_args
 
 # %% auto #0
-__all__ = ['DATA_RANGE', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'to_ddim', 'ClippedDPMSolver', 'to_dpm_solver',
-           'scheduler_sample', 'sample', 'CountCalls', 'measure_sampler']
+__all__ = ['DATA_RANGE', 'SOLVERS', 'STEP_SCHEDULES', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'to_ddim',
+           'ClippedDPMSolver', 'to_dpm_solver', 'draws_noise', 'scheduler_sample', 'ClampedStep', 'ClampedUniPC',
+           'ClampedEuler', 'ClampedHeun', 'ClampedDEIS', 'to_scheduler', 'solver_steps', 'sampler_problem', 'sample',
+           'CountCalls', 'measure_sampler']
 
 # %% ../nbs/05_homework.ipynb #bdcbeebd
 def trailing_steps(n_steps: int,  # T of the schedule
@@ -171,38 +176,116 @@ def to_dpm_solver(ddpm: DDPM,
     if clip: sched.use_clipped_model_output = use_clipped_model_output
     return sched
 
+def draws_noise(sched) -> bool:
+    "Whether `sched.step` takes a `generator` (for the noise it adds), looking through subclasses that pass on `**kwargs`."
+    for cls in type(sched).__mro__:
+        if 'step' not in vars(cls): continue
+        params = inspect.signature(vars(cls)['step']).parameters
+        if 'generator' in params: return True
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()): return False
+    return False
+
 def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (16, 1, 32, 32),
                      generator: torch.Generator | None = None, device=None, progress: bool = True,
                      labels=None,  # a class-conditional model's labels: one for all images, or one per image
                      guidance: float = 1.,  # classifier-free guidance w for `labels`
                      **step_kwargs,  # e.g. `eta=` for DDIM
                     ) -> torch.Tensor:
-    "Sample with a diffusers scheduler and an epsilon-predicting `model`, one model call per timestep."
+    "Sample with a diffusers scheduler and an epsilon-predicting `model`, one model call per timestep it visits."
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model = guided(model, labels, guidance, sz[0])
     sched.set_timesteps(steps, device=device)
     with sampling_mode(model):
         x = torch.randn(sz, device=device, generator=generator) * sched.init_noise_sigma
-        t_batch = torch.empty(sz[0], dtype=torch.long, device=device)
+        t_batch = torch.empty(sz[0], dtype=sched.timesteps.dtype, device=device)  # Euler's Karras steps are fractional
+        noise = dict(generator=generator) if draws_noise(sched) else {}
         for t in tqdm(sched.timesteps, disable=not progress, desc='sampling', leave=False):
-            eps = model(sched.scale_model_input(x, t), t_batch.fill_(int(t))).sample
-            x = sched.step(eps, t, x, generator=generator, **step_kwargs).prev_sample
+            eps = model(sched.scale_model_input(x, t), t_batch.fill_(t)).sample
+            x = sched.step(eps, t, x, **noise, **step_kwargs).prev_sample
     return x
 
-SAMPLERS = ('ddpm', 'ddim', 'dpm++')
 
+# %% ../nbs/05_homework.ipynb #5a9579b3
+class ClampedStep:
+    "Mixin for a diffusers scheduler: each step starts from the clamped clean image and the model's own noise, like DDIM's `clip_sample`."
+    clip_range = DATA_RANGE
+    # True: step from x_t as it is, with the noise the clamped x0 implies (DDIM's option of that name)
+    use_clipped_model_output = False
+    def _scales(self):
+        "(a, s) such that the sample this step receives is a * x0 + s * eps."
+        sigma = self.sigmas[self.step_index]
+        if hasattr(self, '_sigma_to_alpha_sigma_t'): return self._sigma_to_alpha_sigma_t(sigma)  # x_t itself
+        return 1., sigma  # Euler and Heun work on x_t / sqrt(alpha_bar) = x0 + sigma * eps
+
+    def step(self, model_output, timestep, sample, *args, **kwargs):
+        if self.step_index is None: self._init_step_index(timestep)
+        a, s = self._scales()
+        x0 = ((sample - s * model_output) / a).clamp(-self.clip_range, self.clip_range)
+        if self.use_clipped_model_output: model_output = (sample - a * x0) / s
+        else: sample = a * x0 + s * model_output
+        return super().step(model_output, timestep, sample, *args, **kwargs)
+
+class ClampedUniPC(ClampedStep, UniPCMultistepScheduler): "UniPC (bh2, predicting x0) stepping from the clamped x0."
+class ClampedEuler(ClampedStep, EulerDiscreteScheduler): "Euler on the probability-flow ODE, stepping from the clamped x0."
+class ClampedHeun(ClampedStep, HeunDiscreteScheduler): "Heun (two calls a step, one for the last), stepping from the clamped x0."
+class ClampedDEIS(ClampedStep, DEISMultistepScheduler): "DEIS (log-rho, order 2), stepping from the clamped x0."
+
+_DPM = dict(final_sigmas_type='zero', lower_order_final=True)
+SOLVERS = {  # sampler name: (diffusers scheduler, the subclass that clamps x0, settings)
+    'dpm++': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='dpmsolver++', solver_order=2, **_DPM)),  # = to_dpm_solver
+    'dpm++3m': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='dpmsolver++', solver_order=3, **_DPM)),
+    'dpm++sde': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='sde-dpmsolver++', solver_order=2, **_DPM)),
+    'dpm++3m-sde': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='sde-dpmsolver++', solver_order=3, **_DPM)),
+    'unipc': (UniPCMultistepScheduler, ClampedUniPC, dict(final_sigmas_type='zero')),
+    'euler': (EulerDiscreteScheduler, ClampedEuler, dict(final_sigmas_type='zero')),
+    'heun': (HeunDiscreteScheduler, ClampedHeun, {}),
+    'deis': (DEISMultistepScheduler, ClampedDEIS, {}),
+}
+STEP_SCHEDULES = dict(  # how the model calls are spread over the noise levels
+    trailing=dict(timestep_spacing='trailing'),  # evenly in t, from t = T - 1
+    karras=dict(timestep_spacing='trailing', use_karras_sigmas=True),  # evenly in sigma^(1/7)
+    logsnr=dict(timestep_spacing='trailing', use_exponential_sigmas=True))  # evenly in log sigma, so in log-SNR
+
+def to_scheduler(ddpm: DDPM, sampler: str,  # a name in `SOLVERS`
+                 schedule: str = 'trailing',  # a name in `STEP_SCHEDULES`
+                 clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
+                 use_clipped_model_output: bool = False,  # with `clip`: step with the noise the clamped x0 implies
+                ):
+    "The diffusers scheduler of `sampler`, with `ddpm`'s betas, its calls spread by `schedule`, ending on the clean image."
+    base, clamped, kwargs = SOLVERS[sampler]
+    sched = (clamped if clip else base)(**scheduler_args(ddpm), **kwargs, **STEP_SCHEDULES[schedule])
+    if clip: sched.use_clipped_model_output = use_clipped_model_output
+    return sched
+
+def solver_steps(sampler: str, calls: int) -> int:
+    "The `set_timesteps` count that spends at most `calls` model calls (Heun calls twice a step, but once on the last)."
+    return (calls + 1) // 2 if sampler == 'heun' else calls
+
+SAMPLERS = ('ddpm', 'ddim', *SOLVERS)
+
+def sampler_problem(sampler: str, schedule: str = 'trailing') -> str | None:
+    "Why `sampler` cannot run with `schedule`; None if it can."
+    if sampler not in SAMPLERS: return f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}"
+    if schedule not in STEP_SCHEDULES: return f"schedule={schedule!r}: expected one of {', '.join(STEP_SCHEDULES)}"
+    if schedule != 'trailing' and sampler in ('ddpm', 'ddim'):
+        return (f'schedule={schedule!r}: the {sampler} sampler steps on trailing timesteps only; {schedule} spacing needs '
+                f"one of the solvers ({', '.join(SOLVERS)})")
+    return None
+
+# %% ../nbs/05_homework.ipynb #b14368fe
 def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained with, and the model
            sz: Sequence[int] = (16, 1, 32, 32),
-           sampler: str = 'ddpm',  # 'ddpm' (ancestral), 'ddim' or 'dpm++' (DPM-Solver++ 2M)
+           sampler: str = 'ddpm',  # 'ddpm' (ancestral), 'ddim', 'dpm++' (DPM-Solver++ 2M) or another name in `SOLVERS`
            steps: int | None = None,  # model calls; default all the schedule's steps
            eta: float = 0.,  # DDIM's noise: 0 deterministic, 1 like DDPM
            generator: torch.Generator | None = None, device=None, progress: bool = True,
-           clip: bool = True,  # ddim and dpm++: clamp the predicted clean image to [-0.5, 0.5]
+           clip: bool = True,  # every sampler but ddpm: clamp the predicted clean image to [-0.5, 0.5]
            labels=None,  # for a class-conditional model: a class (index or name) for all images, or one per image
            guidance: float = 1.,  # classifier-free guidance w: 0 ignores the labels, 1 conditional, above 1 stronger
+           schedule: str = 'trailing',  # the solvers: where the calls go, a name in `STEP_SCHEDULES`
           ) -> torch.Tensor:
-    "Generate `sz` images with `steps` model calls; every sampler visits the same trailing timesteps."
-    if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}")
+    "Generate `sz` images with `steps` model calls (Heun: the odd count at or below it)."
+    if problem := sampler_problem(sampler, schedule): raise ValueError(problem)
     n_steps = as_schedule(ddpm).n_steps
     steps = n_steps if steps is None else steps
     ts = trailing_steps(n_steps, steps)
@@ -218,9 +301,8 @@ def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained w
     if sampler == 'ddim':
         return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, generator, device, progress, eta=eta,
                                 use_clipped_model_output=consistent)
-    return scheduler_sample(to_dpm_solver(ddpm, clip, use_clipped_model_output=consistent), model, steps, sz, generator,
-                            device, progress)
-
+    sched = to_scheduler(ddpm, sampler, schedule, clip, use_clipped_model_output=consistent)
+    return scheduler_sample(sched, model, solver_steps(sampler, steps), sz, generator, device, progress)
 
 # %% ../nbs/05_homework.ipynb #dc254616
 class CountCalls(nn.Module):
