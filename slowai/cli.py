@@ -33,7 +33,7 @@ from .ddpm import DDPM, ConfigError, config_options, fashion_unet, recipe_learne
 from .conditional import ConditionalDDPM, balanced_labels, guided_sampler_problem, is_conditional, label_index
 from .init import init_ddpm
 from .mixed import MixedPrecision, cpu_precision, load_pretrained
-from .samplers import SAMPLERS, SOLVERS, STEP_SCHEDULES, sample as sample_with
+from .samplers import SAMPLERS, model_calls, sample as sample_with, schedule_problem
 from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
                          read_info, repair, run_lock, write_card, write_json)
 
@@ -389,9 +389,8 @@ def load_model(run: str | Path | None, pretrained: bool, device: str | None = No
 
 def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None, schedule: str = 'trailing'):
     _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
-    _check(schedule in STEP_SCHEDULES, f'--schedule {schedule}: expected one of {", ".join(STEP_SCHEDULES)}')
-    _check(schedule == 'trailing' or sampler in SOLVERS, f'--schedule {schedule}: the {sampler} sampler steps on trailing '
-           f'timesteps only; choose one of the solvers ({", ".join(SOLVERS)})')
+    problem = schedule_problem(sampler, schedule)
+    _check(problem is None, f'--schedule {schedule}: {problem}')
     _check(steps is None or steps >= 1, f'--steps {steps}: must be at least 1')
     _check(0 <= eta <= 1, f'--eta {eta}: DDIM\'s noise must be between 0 (deterministic) and 1 (like DDPM)')
     if ddpm is not None:
@@ -411,7 +410,7 @@ def sampler_label(args: dict) -> str:
     "A short name for a sampler's settings, used in file names: `ddim-eta1-20`, `dpm++-20`, `unipc-karras-10`, `ddim-noclip-50`, ..."
     name = args['sampler'] + (f"-eta{args['eta']:g}" if args['sampler'] == 'ddim' and args['eta'] else '')
     name += f"-{args['schedule']}" if args.get('schedule', 'trailing') != 'trailing' else ''
-    return name + ('-noclip' if args['sampler'] != 'ddpm' and not args['clip'] else '') + f"-{args['steps']}"
+    return name + ('-noclip' if args['sampler'] != 'ddpm' and not args['clip'] else '') + f"-{model_calls(args['sampler'], args['steps'])}"
 
 DEFAULT_GUIDANCE = 2.0  # classifier-free guidance w: label agreement 96.7 %, the best FID (0.57) in the conditional DDPM notebook's table
 
@@ -523,7 +522,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     _check(not bad, f'{"the shipped model" if pretrained else f"--run {run}"}: {bad:,} of {n:,} samples hold NaN or infinite '
                     'values, so they cannot be scored; the model is broken (see its losses, or train it again)')
     res = evaluate(images, seed=seed, device=device) | dict(
-        model='pretrained' if pretrained else str(run), **args, model_calls_per_image=args['steps'],
+        model='pretrained' if pretrained else str(run), **args, model_calls_per_image=model_calls(args['sampler'], args['steps']),
         seconds=round(secs, 2), samples_per_s=round(n / secs, 2), seed=seed, mixed_precision=precision,
         **({} if epoch is None else dict(epoch=epoch if epoch == 'best' else int(epoch))))
     if cond:

@@ -29,8 +29,8 @@ from .ddpm import DDPM, NoiseSchedule, as_schedule, reverse_loop, sampling_mode,
 # %% auto #0
 __all__ = ['DATA_RANGE', 'SOLVERS', 'STEP_SCHEDULES', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'to_ddim',
            'ClippedDPMSolver', 'to_dpm_solver', 'draws_noise', 'scheduler_sample', 'ClampedStep', 'ClampedUniPC',
-           'ClampedEuler', 'ClampedHeun', 'ClampedDEIS', 'to_scheduler', 'solver_steps', 'sampler_problem', 'sample',
-           'CountCalls', 'measure_sampler']
+           'ClampedEuler', 'ClampedHeun', 'ClampedDEIS', 'schedule_args', 'to_scheduler', 'solver_steps', 'model_calls',
+           'schedule_problem', 'sample', 'CountCalls', 'measure_sampler']
 
 # %% ../nbs/05_homework.ipynb #bdcbeebd
 def trailing_steps(n_steps: int,  # T of the schedule
@@ -211,11 +211,11 @@ class ClampedStep:
     clip_range = DATA_RANGE
     # True: step from x_t as it is, with the noise the clamped x0 implies (DDIM's option of that name)
     use_clipped_model_output = False
+    scaled = False  # True where the scheduler's state is x_t / sqrt(alpha_bar) = x0 + sigma * eps (Euler, Heun)
     def _scales(self):
         "(a, s) such that the sample this step receives is a * x0 + s * eps."
         sigma = self.sigmas[self.step_index]
-        if hasattr(self, '_sigma_to_alpha_sigma_t'): return self._sigma_to_alpha_sigma_t(sigma)  # x_t itself
-        return 1., sigma  # Euler and Heun work on x_t / sqrt(alpha_bar) = x0 + sigma * eps
+        return (1., sigma) if self.scaled else self._sigma_to_alpha_sigma_t(sigma)
 
     def step(self, model_output, timestep, sample, *args, **kwargs):
         if self.step_index is None: self._init_step_index(timestep)
@@ -226,8 +226,12 @@ class ClampedStep:
         return super().step(model_output, timestep, sample, *args, **kwargs)
 
 class ClampedUniPC(ClampedStep, UniPCMultistepScheduler): "UniPC (bh2, predicting x0) stepping from the clamped x0."
-class ClampedEuler(ClampedStep, EulerDiscreteScheduler): "Euler on the probability-flow ODE, stepping from the clamped x0."
-class ClampedHeun(ClampedStep, HeunDiscreteScheduler): "Heun (two calls a step, one for the last), stepping from the clamped x0."
+class ClampedEuler(ClampedStep, EulerDiscreteScheduler):
+    "Euler on the probability-flow ODE, stepping from the clamped x0."
+    scaled = True
+class ClampedHeun(ClampedStep, HeunDiscreteScheduler):
+    "Heun stepping from the clamped x0 (its second call corrects the first step with the model's noise as it is)."
+    scaled = True
 class ClampedDEIS(ClampedStep, DEISMultistepScheduler): "DEIS (log-rho, order 2), stepping from the clamped x0."
 
 _DPM = dict(final_sigmas_type='zero', lower_order_final=True)
@@ -239,21 +243,35 @@ SOLVERS = {  # sampler name: (diffusers scheduler, the subclass that clamps x0, 
     'unipc': (UniPCMultistepScheduler, ClampedUniPC, dict(final_sigmas_type='zero')),
     'euler': (EulerDiscreteScheduler, ClampedEuler, dict(final_sigmas_type='zero')),
     'heun': (HeunDiscreteScheduler, ClampedHeun, {}),
-    'deis': (DEISMultistepScheduler, ClampedDEIS, {}),
+    'deis': (DEISMultistepScheduler, ClampedDEIS, {}),  # it ends at t = 0's noise (sigma 0.01), not on the clean image
 }
-STEP_SCHEDULES = dict(  # how the model calls are spread over the noise levels
+STEP_SCHEDULES = dict(  # how the model calls are spread over the noise levels; 'linspace' makes Euler's and Heun's run to t = 0
     trailing=dict(timestep_spacing='trailing'),  # evenly in t, from t = T - 1
-    karras=dict(timestep_spacing='trailing', use_karras_sigmas=True),  # evenly in sigma^(1/7)
-    logsnr=dict(timestep_spacing='trailing', use_exponential_sigmas=True))  # evenly in log sigma, so in log-SNR
+    karras=dict(timestep_spacing='linspace', use_karras_sigmas=True),  # evenly in sigma^(1/7)
+    logsnr=dict(timestep_spacing='linspace', use_exponential_sigmas=True))  # evenly in log sigma, so in log-SNR
+# DPM-Solver's own log-SNR spacing (evenly in lambda = -log sigma): diffusers rounds its timesteps, and floors those of
+# `use_exponential_sigmas`, which would call the model at a lower noise level than the one solved for
+_DPM_LOGSNR = dict(timestep_spacing='linspace', use_lu_lambdas=True)
+_NOT_ON = {  # (sampler, schedule) that diffusers cannot run as intended, with the reason
+    ('unipc', 'logsnr'): "diffusers' UniPC floors the timesteps of an even log-SNR spacing, so the model would be told a lower "
+                         'noise level than the one it is solved at; use karras, or dpm++ with logsnr',
+    ('deis', 'logsnr'): "diffusers' DEIS floors the timesteps of an even log-SNR spacing and repeats its last noise level, "
+                        'which spends the last call on a step of length zero; use trailing',
+    ('deis', 'karras'): "diffusers' DEIS repeats the last noise level of a Karras spacing, which spends the last call on a step of "
+                        'length zero; use trailing'}
+
+def schedule_args(sampler: str, schedule: str) -> dict:
+    "The settings of `sampler`'s diffusers scheduler that spread its calls by `schedule`."
+    return _DPM_LOGSNR if schedule == 'logsnr' and SOLVERS[sampler][0] is DPMSolverMultistepScheduler else STEP_SCHEDULES[schedule]
 
 def to_scheduler(ddpm: DDPM, sampler: str,  # a name in `SOLVERS`
                  schedule: str = 'trailing',  # a name in `STEP_SCHEDULES`
                  clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
                  use_clipped_model_output: bool = False,  # with `clip`: step with the noise the clamped x0 implies
                 ):
-    "The diffusers scheduler of `sampler`, with `ddpm`'s betas, its calls spread by `schedule`, ending on the clean image."
+    "The diffusers scheduler of `sampler`, with `ddpm`'s betas and its calls spread by `schedule`."
     base, clamped, kwargs = SOLVERS[sampler]
-    sched = (clamped if clip else base)(**scheduler_args(ddpm), **kwargs, **STEP_SCHEDULES[schedule])
+    sched = (clamped if clip else base)(**scheduler_args(ddpm), **kwargs, **schedule_args(sampler, schedule))
     if clip: sched.use_clipped_model_output = use_clipped_model_output
     return sched
 
@@ -261,16 +279,18 @@ def solver_steps(sampler: str, calls: int) -> int:
     "The `set_timesteps` count that spends at most `calls` model calls (Heun calls twice a step, but once on the last)."
     return (calls + 1) // 2 if sampler == 'heun' else calls
 
+def model_calls(sampler: str, steps: int) -> int:
+    "The model calls per image that `sample` spends when asked for `steps` (Heun: the odd count at or below it)."
+    return 2 * solver_steps(sampler, steps) - 1 if sampler == 'heun' else steps
+
 SAMPLERS = ('ddpm', 'ddim', *SOLVERS)
 
-def sampler_problem(sampler: str, schedule: str = 'trailing') -> str | None:
-    "Why `sampler` cannot run with `schedule`; None if it can."
-    if sampler not in SAMPLERS: return f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}"
-    if schedule not in STEP_SCHEDULES: return f"schedule={schedule!r}: expected one of {', '.join(STEP_SCHEDULES)}"
+def schedule_problem(sampler: str, schedule: str) -> str | None:
+    "Why `sampler` cannot spread its calls by `schedule`; None if it can."
+    if schedule not in STEP_SCHEDULES: return f"expected one of {', '.join(STEP_SCHEDULES)}"
     if schedule != 'trailing' and sampler in ('ddpm', 'ddim'):
-        return (f'schedule={schedule!r}: the {sampler} sampler steps on trailing timesteps only; {schedule} spacing needs '
-                f"one of the solvers ({', '.join(SOLVERS)})")
-    return None
+        return f"the {sampler} sampler steps on trailing timesteps only; choose one of the solvers ({', '.join(SOLVERS)})"
+    return _NOT_ON.get((sampler, schedule))
 
 # %% ../nbs/05_homework.ipynb #b14368fe
 def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained with, and the model
@@ -285,7 +305,8 @@ def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained w
            schedule: str = 'trailing',  # the solvers: where the calls go, a name in `STEP_SCHEDULES`
           ) -> torch.Tensor:
     "Generate `sz` images with `steps` model calls (Heun: the odd count at or below it)."
-    if problem := sampler_problem(sampler, schedule): raise ValueError(problem)
+    if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}")
+    if problem := schedule_problem(sampler, schedule): raise ValueError(f'schedule={schedule!r}: {problem}')
     n_steps = as_schedule(ddpm).n_steps
     steps = n_steps if steps is None else steps
     ts = trailing_steps(n_steps, steps)
