@@ -6,9 +6,9 @@ _WHERE = {
     'get_dls': 'prelude', 'show_images': 'prelude', 'Learner': 'prelude', 'TrainingDiverged': 'prelude',
     'DDPM': 'ddpm', 'fashion_unet': 'ddpm', 'train': 'ddpm',
     'init_ddpm': 'init',
-    'MixedPrecision': 'mixed', 'load_pretrained': 'mixed',
+    'MixedPrecision': 'mixed', 'load_pretrained': 'pretrained',
     'AccelerateCB': 'accel',
-    'sample': 'samplers',
+    'sample': 'samplers', 'guided_sample': 'conditional',
     'fid': 'eval', 'kid': 'eval', 'evaluate': 'eval',
 }
 __all__ = list(_WHERE)

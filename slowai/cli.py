@@ -29,10 +29,11 @@ from fastcore.script import anno_parser, call_parse
 from tqdm.auto import tqdm
 
 from .prelude import Callback, DataError, MetricsCB, TrainingDiverged, default_device, get_dls, show_images
-from .ddpm import DDPM, ConfigError, config_options, fashion_unet, recipe_learner
-from .conditional import ConditionalDDPM, balanced_labels, guided_sampler_problem, is_conditional, label_index
+from .ddpm import DDPM, ConfigError, config_options, fashion_unet, is_conditional, recipe_learner
+from .conditional import ConditionalDDPM, balanced_labels, guided_sample, guided_sampler_problem, label_index
 from .init import init_ddpm
-from .mixed import MixedPrecision, cpu_precision, load_pretrained
+from .mixed import MixedPrecision, cpu_precision
+from .pretrained import load_pretrained
 from .samplers import SAMPLERS, model_calls, sample as sample_with, schedule_problem
 from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
                          read_info, repair, run_lock, write_card, write_json)
@@ -41,9 +42,10 @@ from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunCo
 __all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'SAMPLE_PRECISIONS', 'TRACKERS',
            'EVAL_STEPS', 'DEFAULT_GUIDANCE', 'MAX_GRID', 'IMAGE_BYTES', 'DISK_ERRORS', 'PATH_ERRORS', 'UsageError',
            'default_sampling', 'flag_of', 'sampling_precision', 'training_ddpm', 'train_run', 'Interrupted',
-           'stop_on_sigint', 'save_grid', 'tracker_names', 'run_samples', 'image_grid', 'QualityCB', 'TrackerCB',
-           'load_model', 'sampling_args', 'sampler_label', 'label_args', 'sample_run', 'draw_samples', 'eval_run',
-           'slowai_train', 'slowai_sample', 'slowai_eval', 'train_parser', 'train_main', 'sample_main', 'eval_main']
+           'stop_on_sigint', 'save_grid', 'tracker_names', 'draw', 'run_samples', 'image_grid', 'QualityCB',
+           'TrackerCB', 'load_model', 'sampling_args', 'sampler_label', 'label_args', 'sample_run', 'draw_samples',
+           'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_parser', 'train_main', 'sample_main',
+           'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -225,7 +227,7 @@ def _train_locked(out, cfg, info, main, device, progress, extra_cbs, ddpm, preci
                           f'continue with slowai_train --out {out} --resume')
     if cfg.samples and learn.is_main:
         final, n = learn.ema.model if learn.ema is not None else learn.model, cfg.samples
-        x = run_samples(ddpm, final, n, cfg.seed, progress)  # a conditional run: every class in turn
+        x = run_samples(ddpm, final, n, cfg.seed, progress=progress)  # a conditional run: every class in turn
         save_grid(x, out/'samples.png', ncols=n // 10 if cfg.conditional and n % 10 == 0 else None)
         write_card(out)  # the model card shows the grid
 
@@ -263,11 +265,15 @@ def tracker_names(log_with: str | None) -> list[str]:
                         'pip install "slowai[tracking]" installs the trackers')
     return names
 
-def run_samples(ddpm: DDPM, model: UNet2DModel, n: int, seed: int, progress: bool = False) -> torch.Tensor:
+def draw(ddpm: DDPM, model: UNet2DModel, sz, cond: dict | None, **sampling) -> torch.Tensor:
+    "`samplers.sample`, or `guided_sample` with the `labels` and `guidance` in `cond` (`label_args`)."
+    return guided_sample(ddpm, model, sz, **cond, **sampling) if cond else sample_with(ddpm, model, sz, **sampling)
+
+def run_samples(ddpm: DDPM, model: UNet2DModel, n: int, seed: int, *, progress: bool = False) -> torch.Tensor:
     "`n` samples with the default sampler from seed `seed`; a conditional model draws every class in turn."
-    labels = dict(labels=balanced_labels(n), guidance=DEFAULT_GUIDANCE) if is_conditional(model) else {}
-    return sample_with(ddpm, model, (n, 1, 32, 32), **default_sampling(ddpm), **labels,
-                       generator=torch.Generator(model.device).manual_seed(seed), progress=progress)
+    cond = dict(labels=balanced_labels(n), guidance=DEFAULT_GUIDANCE) if is_conditional(model) else None
+    return draw(ddpm, model, (n, 1, 32, 32), cond, **default_sampling(ddpm),
+                generator=torch.Generator(model.device).manual_seed(seed), progress=progress)
 
 def image_grid(x: torch.Tensor, ncols: int) -> np.ndarray:
     "Images `[N,1,H,W]` in [-0.5, 0.5] tiled into one `[1, rows*H, ncols*W, 3]` uint8 picture (white gaps between)."
@@ -418,7 +424,7 @@ def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n:
                sampling: dict,  # `sampling_args`: a sampler that does not draw the class asked for is refused
                n_steps: int,  # the schedule's steps
               ) -> dict:
-    "`labels=` and `guidance=` for `samplers.sample`: the requested class, or every class in turn (`all`, or no label) for a conditional model."
+    "`labels=` and `guidance=` for `guided_sample`: the requested class, or every class in turn (`all`, or no label) for a conditional model."
     cond = is_conditional(model)
     _check(cond or (label is None and guidance is None),
            f'--{"label" if label is not None else "guidance"}: this model is unconditional; train one with slowai_train '
@@ -456,8 +462,8 @@ def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int =
     cond = label_args(model, label, guidance, n, sampling=args, n_steps=ddpm.n_steps)
     _, arithmetic = sampling_precision(mixed_precision, model.device)
     with arithmetic:
-        x = sample_with(ddpm, model, (n, 1, 32, 32), **args, **cond, generator=torch.Generator(model.device).manual_seed(seed),
-                        progress=progress).float()
+        x = draw(ddpm, model, (n, 1, 32, 32), cond, **args, generator=torch.Generator(model.device).manual_seed(seed),
+                 progress=progress).float()
     every_class = cond and label in (None, 'all') and n % 10 == 0  # one row per class
     save_grid(x, Path(out), ncols=n // 10 if every_class else None)
     return x
@@ -484,8 +490,9 @@ def draw_samples(ddpm: DDPM, model: UNet2DModel, n: int,
     with tqdm(total=n, desc=f'sampling {n} images', unit='img', disable=not progress) as bar:
         for done in range(0, n, batch):
             b = min(batch, n - done)
-            part = dict(labels=cond['labels'][done:done + b], guidance=cond['guidance']) if cond else {}
-            chunks.append(sample_with(ddpm, model, (b, 1, 32, 32), **sampling, **part, generator=gen, progress=False).clamp(-0.5, 0.5).cpu())
+            part = dict(labels=cond['labels'][done:done + b], guidance=cond['guidance']) if cond else None
+            x = draw(ddpm, model, (b, 1, 32, 32), part, **sampling, generator=gen, progress=False)
+            chunks.append(x.clamp(-0.5, 0.5).cpu())
             bar.update(b)
     return torch.cat(chunks).float()
 

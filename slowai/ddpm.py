@@ -25,8 +25,8 @@ from .prelude import (Callback, DeviceCB, DivergenceCB, Learner, MetricsCB, OneC
 
 # %% auto #0
 __all__ = ['linear_betas', 'schedule', 'NoiseSchedule', 'DDPM', 'as_schedule', 'scheduler_args', 'to_diffusers', 'sampling_mode',
-           'reverse_loop', 'fashion_unet', 'EMA', 'ClipGrad', 'setting', 'ConfigError', 'TrainConfig', 'config_options',
-           'recipe_learner', 'train']
+           'reverse_loop', 'fashion_unet', 'is_conditional', 'EMA', 'ClipGrad', 'setting', 'ConfigError', 'TrainConfig',
+           'config_options', 'recipe_learner', 'train']
 
 # %% ../nbs/01_ddpm.ipynb #80e826fd
 def linear_betas(n_steps: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02) -> torch.Tensor:
@@ -213,6 +213,11 @@ def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at eac
                        norm_num_groups=norm_groups, attention_head_dim=head_dim,
                        num_class_embeds=None if num_classes is None else num_classes + 1,  # the extra row: "no label"
                        down_block_types=down, up_block_types=tuple(b.replace('Down', 'Up') for b in reversed(down)))
+
+def is_conditional(model: nn.Module) -> bool:
+    "Whether `model` (a diffusers U-Net, possibly wrapped, by DDP for one) was built with `num_classes` and takes labels."
+    config = getattr(getattr(model, 'module', model), 'config', None)
+    return getattr(config, 'num_class_embeds', None) is not None
 
 # %% ../nbs/01_ddpm.ipynb #da24f80a
 class EMA(Callback):

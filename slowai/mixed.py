@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.resources
 import json
 import os
 import platform
@@ -25,9 +24,8 @@ from .ddpm import DDPM
 from .prelude import Callback, default_device
 
 # %% auto #0
-__all__ = ['FP16_MAX', 'BF16_MIN_SPEEDUP', 'TASKS', 'PRETRAINED_DIR', 'CONDITIONAL_DIR', 'SCHEDULE_FILE', 'cpu_has_native_bf16',
-           'AmpPlan', 'amp_plan', 'MixedPrecision', 'ActivationRanges', 'precision_cache', 'cpu_name', 'paired_timing',
-           'cpu_precision', 'save_half', 'save_pretrained_ddpm', 'load_pretrained_ddpm', 'load_pretrained']
+__all__ = ['FP16_MAX', 'BF16_MIN_SPEEDUP', 'TASKS', 'cpu_has_native_bf16', 'AmpPlan', 'amp_plan', 'MixedPrecision',
+           'ActivationRanges', 'precision_cache', 'cpu_name', 'paired_timing', 'cpu_precision']
 
 # %% ../nbs/03_mixed_precision.ipynb #23c7c943
 _BF16_FLAGS = {'avx512_bf16', 'amx_bf16', 'bf16'}  # x86 AVX-512 BF16, x86 AMX, Arm's BF16 extension
@@ -287,46 +285,3 @@ def _cpu_precision(task: str, report: Callable | None, cache: Path | None) -> st
                     f"bfloat16 {v['bfloat16_ms']:g} ms, {v['speedup']:.2f}x; bfloat16 needs {BF16_MIN_SPEEDUP:.2f}x; "
                     f"{'measured earlier, kept in ' + str(cache) if cached else 'measured now'})", report)
     return v['precision']
-
-# %% ../nbs/03_mixed_precision.ipynb #bc475cd7
-def save_half(model: nn.Module,  # a diffusers model (anything with `save_pretrained`)
-              path: str | Path,  # folder to write `config.json` and `diffusion_pytorch_model.safetensors` into
-             ) -> Path:
-    "Save a float16 copy of `model` with `save_pretrained` (safetensors); `model` itself is unchanged."
-    copy.deepcopy(model).half().save_pretrained(path, safe_serialization=True)
-    return Path(path)
-
-# %% ../nbs/03_mixed_precision.ipynb #13ff5440
-PRETRAINED_DIR = 'slowai/models/fashion-ddpm'  # the shipped model, relative to the repository root
-CONDITIONAL_DIR = 'slowai/models/fashion-cond'  # the shipped class-conditional model (see the conditional DDPM notebook)
-SCHEDULE_FILE = 'schedule.json'
-
-def save_pretrained_ddpm(ddpm: DDPM,  # the schedule the model was trained with
-                         model: UNet2DModel,  # the trained U-Net (EMA weights, usually)
-                         path: str | Path,  # the folder to write
-                        ) -> Path:
-    "Save a float16 copy of `model` (diffusers `save_pretrained`, safetensors) and `ddpm`'s settings in `path`."
-    path = Path(path)
-    save_half(model, path)
-    (path/SCHEDULE_FILE).write_text(json.dumps(ddpm.config(), indent=2) + '\n')
-    return path
-
-def load_pretrained_ddpm(path: str | Path,  # a folder written by `save_pretrained_ddpm`
-                         device: torch.device | str | None = None,  # default: `default_device()`
-                        ) -> tuple[DDPM, UNet2DModel]:
-    "The `DDPM` schedule and the float32 U-Net (in eval mode) saved in `path`."
-    path = Path(path)
-    missing = [f for f in ('config.json', 'diffusion_pytorch_model.safetensors', SCHEDULE_FILE) if not (path/f).is_file()]
-    if missing: raise FileNotFoundError(f'{path}: not a saved slowai model, {", ".join(missing)} missing; '
-                                        'write one with save_pretrained_ddpm, or reinstall slowai for the shipped one')
-    ddpm = DDPM(**json.loads((path/SCHEDULE_FILE).read_text()))
-    model = UNet2DModel.from_pretrained(path, torch_dtype=torch.float32, use_safetensors=True)
-    return ddpm, model.to(default_device() if device is None else device).eval()
-
-def load_pretrained(device: torch.device | str | None = None,  # default: `default_device()` (CUDA when there is one)
-                    conditional: bool = False,  # the class-conditional model instead (sample it with `labels=`)
-                   ) -> tuple[DDPM, UNet2DModel]:
-    "A DDPM U-Net that ships with slowai and its schedule, `ddpm, model`: unconditional or class-conditional (trained on all of Fashion-MNIST; see each folder's README.md)."
-    name = Path(CONDITIONAL_DIR if conditional else PRETRAINED_DIR).name
-    with importlib.resources.as_file(importlib.resources.files('slowai') / 'models' / name) as path:
-        return load_pretrained_ddpm(path, device)

@@ -36,18 +36,19 @@ from .prelude import CancelFitException, Callback, DivergenceCB, Learner, OneCyc
 from .ddpm import DDPM, ConfigError, TrainConfig, setting, to_diffusers, _need, _number, _MAX_EPOCHS, _TRAIN_IMAGES
 
 # %% auto #0
-__all__ = ['FAULT_ENV', 'UNET_WEIGHTS', 'QUALITY_FIELDS', 'PRECISIONS', 'MIN_EVAL_N', 'RUN_FORMAT', 'NUM_CLASSES', 'RESOLUTIONS',
-           'CHANNELS', 'RECIPES', 'DEFAULT_RECIPE', 'CARD', 'RunError', 'fault_point', 'os_errors', 'atomic_write',
-           'write_json', 'content_sha256', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint', 'RestoreCB',
-           'staged_pipeline', 'swap_in', 'smooth', 'plot_losses', 'read_quality', 'read_losses', 'read_batch_losses',
-           'write_csv', 'commit', 'best_of', 'RunCB', 'checkpoint_weights', 'remove_orphans', 'history_of', 'repair',
-           'is_run', 'attention_levels', 'RunConfig', 'newest_scores', 'model_card', 'write_card', 'run_lock',
-           'read_info', 'load_run']
+__all__ = ['UNET_WEIGHTS', 'QUALITY_FIELDS', 'PRECISIONS', 'MIN_EVAL_N', 'RUN_FORMAT', 'NUM_CLASSES', 'RESOLUTIONS', 'CHANNELS',
+           'RECIPES', 'DEFAULT_RECIPE', 'CARD', 'RunError', 'atomic_write', 'write_json', 'content_sha256',
+           'save_checkpoint', 'load_checkpoint', 'latest_checkpoint', 'RestoreCB', 'staged_pipeline', 'swap_in',
+           'smooth', 'plot_losses', 'read_quality', 'read_losses', 'read_batch_losses', 'write_csv', 'commit',
+           'best_of', 'RunCB', 'checkpoint_weights', 'remove_orphans', 'history_of', 'repair', 'is_run',
+           'attention_levels', 'RunConfig', 'newest_scores', 'model_card', 'write_card', 'run_lock', 'read_info',
+           'load_run']
 
 # %% ../nbs/07_runs.ipynb #7e4a2d90
 class RunError(Exception):
     "A run folder, or a file in it, that cannot be used; the message names it and what is wrong."
 
+# %% ../nbs/07_runs.ipynb #62a72db7
 FAULT_ENV = 'SLOWAI_FAULT'
 
 def fault_point(step: str, path: Path | None = None):
@@ -70,6 +71,7 @@ def _umask() -> int:
     mask = os.umask(0); os.umask(mask)  # reading it means setting it: put it straight back
     return mask
 
+# %% ../nbs/07_runs.ipynb #0c8005fd
 def atomic_write(path: str | Path,  # the file to (re)place
                  write: Callable[[Path], None],  # writes the content to the temporary path it is given
                 ) -> Path:
@@ -221,6 +223,7 @@ def swap_in(new: Path, old: Path):
     os.replace(new, old)
     os.replace(aside, new)
 
+# %% ../nbs/07_runs.ipynb #9488a2ea
 def smooth(xs: list[float], window: int = 11) -> list[float]:
     "Centred moving average of `xs` over `window` values (fewer at the ends): unlike an exponential average it does not lag."
     if window < 1: raise ValueError(f'window={window}: must be at least 1')
@@ -267,6 +270,7 @@ def _plot_quality(ax, quality: list[dict]):
     ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize=8)
     ax.set_title(f"{quality[-1]['n']:,} samples every scoring, {quality[-1].get('calls', 20)} calls each", fontsize=9)
 
+# %% ../nbs/07_runs.ipynb #7582c47b
 QUALITY_FIELDS = ['epoch', 'fid', 'kid', 'precision', 'recall', 'static', 'n', 'calls', 'mixed_precision', 'seconds', 'epoch_share']
 
 def read_quality(run: Path) -> list[dict]:
@@ -300,6 +304,7 @@ def _batch_epoch(p: Path) -> int:
     "The epoch a Ctrl-C checkpoint `epoch-EEEE-batch-BBBBBB.safetensors` was taken in."
     return int(p.name.split('-')[1])
 
+# %% ../nbs/07_runs.ipynb #df96582d
 def commit(run: Path, stage: Path, sha: str,  # a pipeline staged in `run` and the SHA-256 of its weights
            ckpt: Path,  # the epoch's checkpoint, already saved: everything else is made from what it holds
            rows: list[dict], batches: list[dict],  # all epochs' losses so far, and all batches'
@@ -331,6 +336,7 @@ def best_of(quality: list[dict]) -> dict:
     best = min(quality, key=lambda q: q['fid'])
     return dict(best_epoch=best['epoch'], best_fid=best['fid'])
 
+# %% ../nbs/07_runs.ipynb #b64536d6
 class RunCB(Callback):
     "After each epoch: a checkpoint (with all the losses so far), then the pipeline, the losses as CSV and PNG, and `slowai.json` (see `commit`)."
     order = DivergenceCB.order + 5  # after a diverged epoch was refused, MetricsCB has recorded it and EMA is up to date
@@ -581,16 +587,16 @@ def _card_scores(run: Path) -> str:
 
 def _card_use(run: Path, cond: bool) -> str:
     name = run.name
-    draw = "labels='sneaker', guidance=2." if cond else ''
+    fn, draw = ('guided_sample', "labels='sneaker', guidance=2., ") if cond else ('sample', '')
     plain = ('A `DDPMPipeline` calls the U-Net without class labels, so a conditional model is sampled with slowai, or by '
              'passing `class_labels=` to `UNet2DModel.from_pretrained(folder, subfolder="unet")` in your own loop.' if cond else
              f"```python\nfrom diffusers import DDPMPipeline\npipe = DDPMPipeline.from_pretrained('{name}')\n"
              "images = pipe(batch_size=16, output_type='np').images\npixels = (2 * images - 0.5).clip(0, 1)  # "
              "the pipeline maps x to x/2 + 0.5, made for data in [-1, 1]; slowai's is in [-0.5, 0.5]\n```")
     return (f"With slowai (`pip install \"slowai @ git+https://github.com/slowai/slowai\"`):\n\n```sh\nslowai_sample --run {name} "
-            f"--out grid.png{' --label sneaker' if cond else ''}\n```\n\n```python\nfrom slowai import sample\n"
-            f"from slowai.runs import load_run\nmodel, ddpm, info = load_run('{name}')\nimages = sample(ddpm, model, "
-            f"(16, 1, 32, 32), 'ddim', steps=50, eta=1.{', ' + draw if draw else ''})  # [-0.5, 0.5]\n```\n\n"
+            f"--out grid.png{' --label sneaker' if cond else ''}\n```\n\n```python\nfrom slowai import {fn}\n"
+            f"from slowai.runs import load_run\nmodel, ddpm, info = load_run('{name}')\nimages = {fn}(ddpm, model, "
+            f"(16, 1, 32, 32), 'ddim', {draw}steps=50, eta=1.)  # [-0.5, 0.5]\n```\n\n"
             f"With plain diffusers:\n\n{plain}")
 
 def model_card(run: Path,

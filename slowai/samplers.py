@@ -23,8 +23,7 @@ from safetensors.torch import save_file
 from torch import nn
 from tqdm.auto import tqdm
 
-from .conditional import guided, guided_sampler_problem
-from .ddpm import DDPM, NoiseSchedule, as_schedule, reverse_loop, sampling_mode, scheduler_args
+from .ddpm import DDPM, NoiseSchedule, as_schedule, is_conditional, reverse_loop, sampling_mode, scheduler_args
 
 # %% auto #0
 __all__ = ['DATA_RANGE', 'SOLVERS', 'STEP_SCHEDULES', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'to_ddim',
@@ -67,14 +66,13 @@ def _device(ddpm: DDPM | NoiseSchedule, model: nn.Module, device) -> torch.devic
 def ancestral(ddpm: DDPM | NoiseSchedule, model: nn.Module,
               timesteps: Iterable[int],  # strictly decreasing, from at most `n_steps - 1` down to at least 0
               sz: Sequence[int] = (16, 1, 32, 32),
+              *,
               x: torch.Tensor | None = None,  # the starting x at `timesteps[0]`; default unit Gaussian noise
               calls: Iterable[int] | None = None,  # timesteps at which to call the model; default all
               coefs: str = 'jump',  # 'jump' (correct for any stride) or 'single' (one step's alpha_t, beta_t)
               generator: torch.Generator | None = None,  # must live on the model's device
               device: torch.device | str | None = None,  # default: the model's device
               progress: bool = True,
-              labels=None,  # a class-conditional model's labels: one for all images, or one per image (see `guided`)
-              guidance: float = 1.,  # classifier-free guidance w for `labels`
              ) -> torch.Tensor:
     "DDPM ancestral sampling along `timesteps` down to x_0, optionally reusing noise predictions between `calls`."
     s, ts = as_schedule(ddpm), list(timesteps)
@@ -82,7 +80,6 @@ def ancestral(ddpm: DDPM | NoiseSchedule, model: nn.Module,
         raise ValueError(f'timesteps must decrease strictly within 0..{s.n_steps - 1}; got {ts[:3]}...{ts[-3:]}')
     if coefs not in ('jump', 'single'): raise ValueError(f"coefs={coefs!r}: expected 'jump' or 'single'")
     device = _device(s, model, device)
-    model = guided(model, labels, guidance, sz[0] if x is None else len(x))
     if x is None: x = torch.randn(sz, device=device, generator=generator)
     if coefs == 'jump': step = partial(jump_step, s)
     else: step = lambda x, eps, t, t_prev, noise: s.reverse_step(x, eps, t, noise)  # alpha_t, beta_t whatever the stride
@@ -92,6 +89,7 @@ def ancestral(ddpm: DDPM | NoiseSchedule, model: nn.Module,
 def sample_last_steps(ddpm: DDPM | NoiseSchedule, model: nn.Module,
                       n: int,  # the number of final steps to run: t = n-1 ... 0
                       sz: Sequence[int] = (16, 1, 32, 32),
+                      *,
                       start: str = 'noise',  # 'noise': unit Gaussian; 'scaled': times sqrt(1 - alpha_bar_{n-1})
                       generator: torch.Generator | None = None, device=None, progress: bool = True) -> torch.Tensor:
     "Only the last `n` steps of Algorithm 2, starting from noise at step `n - 1`."
@@ -113,7 +111,7 @@ def skip_schedule(n_steps: int, skips: Sequence[int]) -> list[int]:
         t -= s
     return points + list(range(t, -1, -1))
 
-def _points_sample(ddpm, model, points, sz, method, generator, device, progress):
+def _points_sample(ddpm, model, points, sz, *, method, generator, device, progress):
     if method == 'reuse':
         return ancestral(ddpm, model, range(ddpm.n_steps - 1, -1, -1), sz, calls=points, coefs='single',
                          generator=generator, device=device, progress=progress)
@@ -124,18 +122,23 @@ def _points_sample(ddpm, model, points, sz, method, generator, device, progress)
 def sample_skip(ddpm: DDPM, model: nn.Module,
                 skip: int,  # call the model every `skip` steps
                 sz: Sequence[int] = (16, 1, 32, 32),
+                *,
                 method: str = 'reuse',  # 'reuse', 'single' (wrong coefficients) or 'jump' (right ones)
                 generator: torch.Generator | None = None, device=None, progress: bool = True) -> torch.Tensor:
     "Sample with one model call every `skip` steps."
     if not (isinstance(skip, int) and skip >= 1): raise ValueError(f'skip={skip!r}: expected a positive integer')
-    return _points_sample(ddpm, model, list(range(ddpm.n_steps - 1, -1, -skip)), sz, method, generator, device, progress)
+    return _points_sample(ddpm, model, list(range(ddpm.n_steps - 1, -1, -skip)), sz, method=method,
+                          generator=generator, device=device, progress=progress)
 
 def sample_skip_schedule(ddpm: DDPM, model: nn.Module,
                          skips: Sequence[int],  # e.g. [200] + [25]*10 + [5]*25
-                         sz: Sequence[int] = (16, 1, 32, 32), method: str = 'reuse',
+                         sz: Sequence[int] = (16, 1, 32, 32),
+                         *,
+                         method: str = 'reuse',
                          generator: torch.Generator | None = None, device=None, progress: bool = True) -> torch.Tensor:
     "Sample with the model called at the timesteps of `skip_schedule(skips)`."
-    return _points_sample(ddpm, model, skip_schedule(ddpm.n_steps, skips), sz, method, generator, device, progress)
+    return _points_sample(ddpm, model, skip_schedule(ddpm.n_steps, skips), sz, method=method,
+                          generator=generator, device=device, progress=progress)
 
 # %% ../nbs/05_homework.ipynb #896b20b9
 DATA_RANGE = 0.5  # slowai's images lie in [-DATA_RANGE, DATA_RANGE]
@@ -186,14 +189,12 @@ def draws_noise(sched) -> bool:
     return False
 
 def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (16, 1, 32, 32),
+                     *,
                      generator: torch.Generator | None = None, device=None, progress: bool = True,
-                     labels=None,  # a class-conditional model's labels: one for all images, or one per image
-                     guidance: float = 1.,  # classifier-free guidance w for `labels`
                      **step_kwargs,  # e.g. `eta=` for DDIM
                     ) -> torch.Tensor:
     "Sample with a diffusers scheduler and an epsilon-predicting `model`, one model call per timestep it visits."
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    model = guided(model, labels, guidance, sz[0])
     sched.set_timesteps(steps, device=device)
     with sampling_mode(model):
         x = torch.randn(sz, device=device, generator=generator) * sched.init_noise_sigma
@@ -293,37 +294,36 @@ def schedule_problem(sampler: str, schedule: str) -> str | None:
     return _NOT_ON.get((sampler, schedule))
 
 # %% ../nbs/05_homework.ipynb #b14368fe
-def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained with, and the model
+def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained with, and a noise predictor model(x_t, t)
            sz: Sequence[int] = (16, 1, 32, 32),
            sampler: str = 'ddpm',  # 'ddpm' (ancestral), 'ddim', 'dpm++' (DPM-Solver++ 2M) or another name in `SOLVERS`
+           *,
            steps: int | None = None,  # model calls; default all the schedule's steps
            eta: float = 0.,  # DDIM's noise: 0 deterministic, 1 like DDPM
-           generator: torch.Generator | None = None, device=None, progress: bool = True,
-           clip: bool = True,  # every sampler but ddpm: clamp the predicted clean image to [-0.5, 0.5]
-           labels=None,  # for a class-conditional model: a class (index or name) for all images, or one per image
-           guidance: float = 1.,  # classifier-free guidance w: 0 ignores the labels, 1 conditional, above 1 stronger
            schedule: str = 'trailing',  # the solvers: where the calls go, a name in `STEP_SCHEDULES`
+           clip: bool = True,  # every sampler but ddpm: clamp the predicted clean image to [-0.5, 0.5]
+           noise_from_x0: bool = False,  # with `clip`: step with the noise the clamped x0 implies (for guided models)
+           generator: torch.Generator | None = None, device=None, progress: bool = True,
           ) -> torch.Tensor:
     "Generate `sz` images with `steps` model calls (Heun: the odd count at or below it)."
     if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}")
     if problem := schedule_problem(sampler, schedule): raise ValueError(f'schedule={schedule!r}: {problem}')
+    if is_conditional(model):
+        raise ValueError('this model is class-conditional: sample it with slowai.conditional.guided_sample, '
+                         'which takes labels= and guidance=')
     n_steps = as_schedule(ddpm).n_steps
     steps = n_steps if steps is None else steps
     ts = trailing_steps(n_steps, steps)
-    model = guided(model, labels, guidance, sz[0])  # the samplers below see an unconditional model
-    problem = guided_sampler_problem(sampler, steps, eta, n_steps) if labels is not None else None
-    if problem: raise ValueError(problem)  # measured in the conditional notebook: it would not draw the class asked for
+    run = dict(generator=generator, device=device, progress=progress)
     if sampler == 'ddpm':  # every step: Algorithm 2 itself (the same numbers as `DDPM.sample`); fewer: jumps
-        return ancestral(ddpm, model, ts, sz, coefs='single' if steps == n_steps else 'jump', generator=generator,
-                         device=device, progress=progress)
-    # with labels, the step's noise is the one the clamped x0 implies: a guided noise is an extrapolation, and a step
-    # that keeps it carries what the clamp removed back into x_t (see the conditional notebook)
-    consistent = clip and labels is not None
+        return ancestral(ddpm, model, ts, sz, coefs='single' if steps == n_steps else 'jump', **run)
+    # a guided noise is an extrapolation, and a step that keeps it carries what the clamp removed back into x_t
+    # (see the conditional notebook): a guided model steps with the noise the clamped x0 implies
+    consistent = clip and noise_from_x0
     if sampler == 'ddim':
-        return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, generator, device, progress, eta=eta,
-                                use_clipped_model_output=consistent)
+        return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, eta=eta, use_clipped_model_output=consistent, **run)
     sched = to_scheduler(ddpm, sampler, schedule, clip, use_clipped_model_output=consistent)
-    return scheduler_sample(sched, model, solver_steps(sampler, steps), sz, generator, device, progress)
+    return scheduler_sample(sched, model, solver_steps(sampler, steps), sz, **run)
 
 # %% ../nbs/05_homework.ipynb #dc254616
 class CountCalls(nn.Module):

@@ -16,7 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from slowai.mixed import CONDITIONAL_DIR, PRETRAINED_DIR, cpu_name, cpu_precision, save_pretrained_ddpm
+from slowai.mixed import cpu_name, cpu_precision
+from slowai.pretrained import CONDITIONAL_DIR, PRETRAINED_DIR, save_pretrained_ddpm
 from slowai.runs import RunError, load_run
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,11 +22,12 @@ xb, yb = next(iter(dls.train))
 assert tuple(xb.shape) == (128, 1, 32, 32) and xb.min() == -0.5 and xb.max() == 0.5
 from slowai import load_pretrained
 from slowai.samplers import sample
+from slowai.conditional import guided_sample
 ddpm, model = load_pretrained('cpu')
 x = sample(ddpm, model, (4, 1, 32, 32), 'ddim', steps=5, eta=1., progress=False)
 assert tuple(x.shape) == (4, 1, 32, 32) and x.isfinite().all()
 ddpm, model = load_pretrained('cpu', conditional=True)
-x = sample(ddpm, model, (4, 1, 32, 32), 'ddim', steps=5, eta=1., labels='sneaker', guidance=3., progress=False)
+x = guided_sample(ddpm, model, (4, 1, 32, 32), 'ddim', labels='sneaker', guidance=3., steps=5, eta=1., progress=False)
 assert tuple(x.shape) == (4, 1, 32, 32) and x.isfinite().all()
 print('wheel OK:', slowai.__version__, slowai.__file__, tuple(xb.shape))
 PY
