@@ -101,7 +101,7 @@ def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `p
                      cfg: TrainConfig | None = None,  # the recipe; default `TrainConfig()`. `bs` is the global batch
                      mixed_precision: str = 'no',  # 'no', 'bf16' or 'fp16'
                      cpu: bool | None = None,  # force the CPU; default: when there is no CUDA
-                     progress: bool = True,  # progress bars (main process only)
+                     *, progress: bool = True,  # progress bars (main process only)
                     ) -> DDPM:
     "Train the DDPM U-Net under whatever launcher started this process; save from the main process."
     out, cfg = Path(out), TrainConfig() if cfg is None else cfg

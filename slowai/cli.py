@@ -140,7 +140,7 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
               resume: bool = False,  # continue the run in `out` from its newest checkpoint (only `epochs`, `samples`, `eval_every` and `eval_n` may change)
               device: str | None = None,  # 'cpu', 'cuda' or 'mps'; default: the best available
               accelerate: bool = False,  # train through `AccelerateCB` (start with `accelerate launch`)
-              progress: bool = True,  # show progress bars
+              *, progress: bool = True,  # show progress bars
               extra_cbs: tuple = (),  # more callbacks for the Learner
               log_with: str | None = None,  # log to experiment trackers: tensorboard, wandb or all (see `TrackerCB`)
               **settings,  # `RunConfig` fields: epochs, bs, lr, seed, subset, ema, n_steps, samples, ...
@@ -174,17 +174,18 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
         raise UsageError(f'{flag_of(e.field)} {e.value}: {e.reason}') from None
     _check_device(device)
     trackers = tracker_names(log_with)  # an unknown or missing tracker is refused before any work
-    if trackers: extra_cbs = (*extra_cbs, TrackerCB(out, trackers, cfg.to_json(), cfg.samples, cfg.seed))
+    if trackers: extra_cbs = (*extra_cbs, TrackerCB(out, trackers, cfg.to_json(), cfg.samples, seed=cfg.seed))
     if main: _writable(out, f'--out {out}')
     torch.manual_seed(cfg.seed)
     ddpm, precision = _precision(cfg, device, accelerate)  # it can still refuse the arguments: before anything is written
     dls = get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed)  # missing or damaged data is refused before the folder exists
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out) if main else contextlib.nullcontext():  # one writer: a second slowai_train on this folder is refused
-        _train_locked(out, cfg, info if resume else None, main, device, progress, extra_cbs, ddpm, precision, dls)
+        _train_locked(out, cfg, info if resume else None, main, device=device, progress=progress, extra_cbs=extra_cbs,
+                      ddpm=ddpm, precision=precision, dls=dls)
     return out
 
-def _train_locked(out, cfg, info, main, device, progress, extra_cbs, ddpm, precision, dls):
+def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, precision, dls):
     "`train_run` once the folder is ours (`info`: the run's `slowai.json` when resuming): repair or start it, build the Learner, restore, fit, sample."
     unet = partial(fashion_unet, num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim,
                    attention=cfg.attention_levels)
@@ -206,7 +207,7 @@ def _train_locked(out, cfg, info, main, device, progress, extra_cbs, ddpm, preci
     if cfg.init: init_ddpm(model)
     run_cb = RunCB(out, ddpm, cfg.to_json())
     if cfg.scoring_every:  # the scores travel with each epoch's checkpoint (RunCB); the best epoch's checkpoint is kept
-        extra_cbs = (QualityCB(ddpm, cfg.scoring_every, cfg.eval_n, cfg.seed, cfg.conditional), *extra_cbs)
+        extra_cbs = (QualityCB(ddpm, cfg.scoring_every, cfg.eval_n, cfg.seed, conditional=cfg.conditional), *extra_cbs)
     learn = recipe_learner(cfg, model, ddpm, dls=dls, device=device, extra_cbs=[run_cb, *precision, *extra_cbs],
                            progress=progress and all(getattr(c, 'is_main', True) for c in precision),  # one bar per run
                            cycle_epochs=cfg.epochs - cfg.cycle_start)
@@ -293,7 +294,7 @@ class QualityCB(Callback):
     order = MetricsCB.order - 1  # the scores are ready when the eval pass's row is printed; RunCB saves them with the epoch
     def __init__(self, ddpm: DDPM, every: int, n: int,  # the run's schedule, epochs between scorings, samples per scoring
                  seed: int = 0,  # the starting noise of the samples and KID's subsets: the same every time
-                 conditional: bool = False):  # score a conditional model with every class in turn, at the default guidance
+                 *, conditional: bool = False):  # score a conditional model with every class in turn, at the default guidance
         self.ddpm, self.every, self.n, self.seed, self.conditional = ddpm, every, n, seed, conditional
 
     def before_fit(self, learn): learn.extra_columns, learn.quality, learn.epoch_extras = ('FID', 'recall'), None, {}
@@ -309,7 +310,8 @@ class QualityCB(Callback):
         cond = dict(labels=balanced_labels(self.n), guidance=DEFAULT_GUIDANCE) if self.conditional else None
         used, arithmetic = sampling_precision('auto', next(model.parameters()).device)
         t0 = time.perf_counter()
-        with arithmetic: images = draw_samples(self.ddpm, model, self.n, sampling, self.seed, cond=cond, progress=False)
+        with arithmetic: images = draw_samples(self.ddpm, model, self.n, sampling, seed=self.seed, cond=cond,
+                                                   progress=False)
         q = evaluate(images, seed=self.seed)
         secs = time.perf_counter() - t0
         train_secs = next((r['time'] for r in reversed(learn.history) if r['epoch'] == e and r['train']), float('nan'))
@@ -324,7 +326,7 @@ class TrackerCB(Callback):
     order = RunCB.order + 1  # an epoch is logged once it is saved
     def __init__(self, run: Path, names: list[str],  # the run folder, and the trackers (`tracker_names`)
                  config: dict,  # the run's settings, stored with the tracked run
-                 samples: int = 16, seed: int = 0):  # the grid logged after each epoch (0: none)
+                 samples: int = 16, *, seed: int = 0):  # the grid logged after each epoch (0: none)
         self.run, self.names, self.config, self.samples, self.seed = Path(run), names, config, samples, seed
         self.trackers, self.skipped = [], 0
 
@@ -374,7 +376,7 @@ class TrackerCB(Callback):
 # %% ../nbs/07_cli.ipynb #94412e9f
 def load_model(run: str | Path | None, pretrained: bool, device: str | None = None,
                conditional: bool = False,  # with `pretrained`: the shipped class-conditional model
-               epoch: str | int | None = None,  # with `run`: 'best' or an epoch number, whose checkpoint is loaded
+               *, epoch: str | int | None = None,  # with `run`: 'best' or an epoch number, whose checkpoint is loaded
               ) -> tuple[UNet2DModel, DDPM]:
     "The U-Net and schedule of a run folder, or of a shipped model when `pretrained`; exactly one must be given."
     _check((run is None) != (not pretrained), '--run RUN or --pretrained: give exactly one' if pretrained else
@@ -393,7 +395,7 @@ def load_model(run: str | Path | None, pretrained: bool, device: str | None = No
     except RunError as e: raise UsageError(f'--run {e}') from None
     return model, ddpm
 
-def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None, schedule: str = 'trailing'):
+def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None, *, schedule: str = 'trailing'):
     _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
     problem = schedule_problem(sampler, schedule)
     _check(problem is None, f'--schedule {schedule}: {problem}')
@@ -402,13 +404,13 @@ def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM 
     if ddpm is not None:
         _check(steps is None or steps <= ddpm.n_steps, f'--steps {steps}: the run\'s schedule has only {ddpm.n_steps} steps')
 
-def sampling_args(ddpm: DDPM, sampler: str | None, steps: int | None, eta: float | None, clip: bool,
+def sampling_args(ddpm: DDPM, sampler: str | None, steps: int | None, eta: float | None, *, clip: bool,
                   schedule: str = 'trailing',  # a solver's step schedule (kept in the result only when it is not the default)
                  ) -> dict:
     "Keyword arguments of `samplers.sample`: the default sampler unless `sampler` is given, its steps capped at the schedule's."
     if sampler is None: sampler, steps, eta = DEFAULT_SAMPLER, steps or min(DEFAULT_STEPS, ddpm.n_steps), DEFAULT_ETA if eta is None else eta
     eta = 0. if eta is None else eta
-    _check_sampler(sampler, steps, eta, ddpm, schedule)
+    _check_sampler(sampler, steps, eta, ddpm, schedule=schedule)
     return dict(sampler=sampler, steps=ddpm.n_steps if steps is None else steps, eta=eta, clip=clip,
                 **({} if schedule == 'trailing' else dict(schedule=schedule)))
 
@@ -441,7 +443,7 @@ def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n:
 MAX_GRID = 1024  # images in one slowai_sample grid: 32 x 32 of them already make a 2,560-pixel PNG
 
 def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int = 16, seed: int = 0,
-               sampler: str | None = None, steps: int | None = None, device: str | None = None,
+               *, sampler: str | None = None, steps: int | None = None, device: str | None = None,
                progress: bool = True, eta: float | None = None, clip: bool = True, pretrained: bool = False,
                label: str | None = None, guidance: float | None = None,
                mixed_precision: str = 'auto',  # auto, no or bf16 (see `sampling_precision`)
@@ -458,7 +460,7 @@ def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int =
     if sampler is not None or steps is not None or schedule != 'trailing':
         _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0., schedule=schedule)
     model, ddpm = load_model(run, pretrained, device, conditional=label is not None or guidance is not None, epoch=epoch)
-    args = sampling_args(ddpm, sampler, steps, eta, clip, schedule)
+    args = sampling_args(ddpm, sampler, steps, eta, clip=clip, schedule=schedule)
     cond = label_args(model, label, guidance, n, sampling=args, n_steps=ddpm.n_steps)
     _, arithmetic = sampling_precision(mixed_precision, model.device)
     with arithmetic:
@@ -480,7 +482,7 @@ def _check_memory(n: int):
 
 def draw_samples(ddpm: DDPM, model: UNet2DModel, n: int,
                  sampling: dict,  # `samplers.sample`'s sampler, steps, eta and clip (see `sampling_args`)
-                 seed: int = 0,  # seeds one generator for all the batches: the same images whatever the batch size divides
+                 *, seed: int = 0,  # seeds one generator for all the batches: the same images whatever the batch size divides
                  batch: int = 256,  # images per sampling call
                  cond: dict | None = None,  # a conditional model's `labels` (one per image) and `guidance` (`label_args`)
                  progress: bool = True,
@@ -496,7 +498,7 @@ def draw_samples(ddpm: DDPM, model: UNet2DModel, n: int,
             bar.update(b)
     return torch.cat(chunks).float()
 
-def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None, steps: int | None = None, batch: int = 256,
+def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None, steps: int | None = None, *, batch: int = 256,
              seed: int = 0, device: str | None = None, out: str | Path | None = None, progress: bool = True,
              eta: float | None = None, clip: bool = True, pretrained: bool = False, guidance: float | None = None,
              mixed_precision: str = 'auto',  # auto, no or bf16 (see `sampling_precision`)
@@ -515,7 +517,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     if sampler is not None or steps is not None or schedule != 'trailing':
         _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0., schedule=schedule)
     model, ddpm = load_model(run, pretrained, device, conditional=guidance is not None, epoch=epoch)
-    args = sampling_args(ddpm, sampler, steps, eta, clip, schedule)
+    args = sampling_args(ddpm, sampler, steps, eta, clip=clip, schedule=schedule)
     cond = label_args(model, None, guidance, n, sampling=args, n_steps=ddpm.n_steps)  # every class equally often
     guided_by = f"-w{cond['guidance']:g}" if cond else ''  # a conditional model: one file per guidance weight
     of_epoch = f'-epoch-{epoch}' if epoch is not None else ''  # and one per epoch asked for
@@ -523,7 +525,8 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     if dest is not None: _output_file(dest, f'--out {dest}' if out else f'--run {run}')  # before the minutes of sampling
     precision, arithmetic = sampling_precision(mixed_precision, model.device)
     t0 = time.perf_counter()
-    with arithmetic: images = draw_samples(ddpm, model, n, args, seed, batch, cond, progress)
+    with arithmetic: images = draw_samples(ddpm, model, n, args, seed=seed, batch=batch, cond=cond,
+                                                   progress=progress)
     secs = time.perf_counter() - t0
     bad = (~torch.isfinite(images).flatten(1).all(1)).sum().item()
     _check(not bad, f'{"the shipped model" if pretrained else f"--run {run}"}: {bad:,} of {n:,} samples hold NaN or infinite '
@@ -571,7 +574,7 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                  resume: bool = False,  # continue the run in OUT from its newest checkpoint (only --epochs, --samples, --eval_every and --eval_n may change)
                  device: str = None,  # cpu, cuda or mps; default: the best available
                  accelerate: bool = False,  # train with Accelerate: start with `accelerate launch ... slowai_train`
-                 log_with: str = None,  # log losses and sample grids to tensorboard, wandb or all (pip install "slowai[tracking]")
+                 *, log_with: str = None,  # log losses and sample grids to tensorboard, wandb or all (pip install "slowai[tracking]")
                  recipe: str = None,  # a named set of recipe settings, measured in the recipes notebook
                  **settings,  # the run's settings, `RunConfig` fields (`--epochs 3 --lr 4e-3 ...` on the command line)
                 ):
@@ -592,7 +595,7 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train
                   pretrained: bool = False,  # sample from the model that ships with slowai instead of a run
                   out: str = 'samples.png',  # the PNG grid to write
                   n: int = 16,  # number of images
-                  seed: int = 0,  # seed of the starting noise
+                  *, seed: int = 0,  # seed of the starting noise
                   sampler: str = None,  # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde, unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim or ddpm
                   steps: int = None,  # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
                   eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
@@ -605,7 +608,7 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train
                   epoch: str = None,  # best (the epoch with the lowest FID while training) or an epoch number (0 first); default: the final model
                  ):
     "Sample images from a trained run, or a shipped model, and save them as a PNG grid; with --pretrained, --label picks the conditional model."
-    sample_run(run, out, n, seed, sampler, steps, device, eta=eta, clip=not no_clip, pretrained=pretrained,
+    sample_run(run, out, n, seed, sampler=sampler, steps=steps, device=device, eta=eta, clip=not no_clip, pretrained=pretrained,
                label=label, guidance=guidance, mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
     print(f'wrote {out}')
 
@@ -614,7 +617,7 @@ def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 pretrained: bool = False,  # score the model that ships with slowai instead of a run
                 n: int = 10_000,  # number of samples to score
                 sampler: str = None,  # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde, unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim or ddpm
-                steps: int = None,  # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
+                *, steps: int = None,  # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
                 eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
                 schedule: str = 'trailing',  # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even in log-SNR)
                 no_clip: bool = False,  # every sampler but ddpm: do not clamp the predicted clean image to the data range
@@ -627,7 +630,7 @@ def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 epoch: str = None,  # best (the epoch with the lowest FID while training) or an epoch number (0 first); default: the final model
                ):
     "FID, KID, precision and recall of samples against the Fashion-MNIST test set, with model calls and seconds; for a conditional model, also how often the classifier sees the requested class."
-    res = eval_run(run, n, sampler, steps, batch, seed, device, out, eta=eta, clip=not no_clip, pretrained=pretrained,
+    res = eval_run(run, n, sampler, steps, batch=batch, seed=seed, device=device, out=out, eta=eta, clip=not no_clip, pretrained=pretrained,
                    guidance=guidance, mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
     print(json.dumps(res, indent=2))
 

@@ -125,7 +125,7 @@ def label_agreement(images: torch.Tensor,  # samples `[N,1,32,32]` in [-0.5, 0.5
                     labels: torch.Tensor,  # the label each sample was asked for, `[N]`
                     classifier: nn.Module | None = None,  # default: the shipped classifier
                     batch_size: int = 500,
-                    device: torch.device | str | None = None,  # default: the CPU
+                    *, device: torch.device | str | None = None,  # default: the CPU
                    ) -> dict:
     "How often the classifier names the requested class: `dict(overall, per_class: {name: share}, n)`."
     from slowai.eval import check_images, shipped_classifier

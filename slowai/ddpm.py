@@ -155,7 +155,7 @@ def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev, noise)` returns x a
                  model: nn.Module,  # a noise predictor called as `model(x_t, t).sample`
                  timesteps: Sequence[int],  # decreasing; the loop ends on x_0 after the last one
                  x: torch.Tensor,  # x at `timesteps[0]`
-                 calls: Iterable[int] | None = None,  # timesteps at which to call the model (reusing eps between); default all
+                 *, calls: Iterable[int] | None = None,  # timesteps at which to call the model (reusing eps between); default all
                  generator: torch.Generator | None = None,  # for the noise draws (must live on `x`'s device)
                  progress: bool = True,  # show a progress bar
                  return_all: bool = False,  # also return every intermediate x (on the CPU)
@@ -179,7 +179,7 @@ def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x
            sz: Sequence[int] = (16, 1, 32, 32),  # shape of the batch to generate
            device: torch.device | str | None = None,  # default: the model's device
            return_all: bool = False,  # also return every intermediate x_t (on the CPU)
-           generator: torch.Generator | None = None,  # for reproducible samples (must live on `device`)
+           *, generator: torch.Generator | None = None,  # for reproducible samples (must live on `device`)
            progress: bool = True,  # show a progress bar
           ):
     "Generate `sz` images with Algorithm 2; returns `x_0`, or `(x_0, [x_T, ..., x_0])` when `return_all`."
@@ -195,7 +195,7 @@ def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at eac
                  norm_groups: int = 8,  # GroupNorm groups; must divide every entry of `channels`
                  num_classes: int | None = None,  # labels for a class-conditional model; None: unconditional
                  head_dim: int = 8,  # channels per attention head (diffusers' default, 8); must divide the attention channels
-                 attention: Sequence[bool] | None = None,  # per resolution, whether its blocks attend; default all but the first
+                 *, attention: Sequence[bool] | None = None,  # per resolution, whether its blocks attend; default all but the first
                 ) -> UNet2DModel:
     "A small diffusers U-Net for 1×32×32 noise prediction; with `num_classes`, also given a label (`num_classes` means none)."
     if num_classes is not None and not (isinstance(num_classes, int) and num_classes > 0):
@@ -338,7 +338,7 @@ def recipe_learner(cfg: TrainConfig,
                    model: nn.Module,  # the noise predictor
                    ddpm: DDPM | None = None,  # the training callback; default `DDPM(cfg.n_steps)`
                    dls=None,  # default `get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed)`
-                   device: torch.device | str | None = None,  # default: CUDA, MPS or CPU, whichever exists
+                   *, device: torch.device | str | None = None,  # default: CUDA, MPS or CPU, whichever exists
                    extra_cbs: Sequence[Callback] = (),  # more callbacks (mixed precision, Accelerate, checkpoints, ...)
                    progress: bool = True,  # show progress bars
                    opt_func: Callable | None = None,  # default: Adam with `cfg.eps`
@@ -361,7 +361,7 @@ def train(model: nn.Module,  # the noise predictor, e.g. `fashion_unet()`
           lr: float = TrainConfig.lr,  # peak learning rate of the one-cycle schedule
           n_epochs: int = TrainConfig.epochs,
           bs: int = TrainConfig.bs,  # batch size
-          opt_func: Callable | None = None,  # default: Adam with eps=1e-5 (PyTorch's 1e-8 lets runs collapse)
+          *, opt_func: Callable | None = None,  # default: Adam with eps=1e-5 (PyTorch's 1e-8 lets runs collapse)
           extra_cbs: Sequence[Callback] = (),  # more callbacks (mixed precision, Accelerate, ...)
           ddpm: DDPM | None = None,  # the schedule; default `DDPM()`
           dls=None,  # default `get_dls(bs, subset=subset, seed=seed)`
@@ -378,7 +378,7 @@ def train(model: nn.Module,  # the noise predictor, e.g. `fashion_unet()`
     cfg = TrainConfig(epochs=n_epochs, bs=bs, lr=lr, seed=seed, subset=subset, ema=ema, clip_grad=clip_grad,
                       n_steps=ddpm.n_steps, collapse=collapse)
     if seed is not None: torch.manual_seed(seed)
-    learn = recipe_learner(cfg, model, ddpm, dls, device, extra_cbs, progress, opt_func)
+    learn = recipe_learner(cfg, model, ddpm, dls, device=device, extra_cbs=extra_cbs, progress=progress, opt_func=opt_func)
     learn.fit(cfg.epochs)
     ddpm.learn, ddpm.model = learn, learn.ema.model if learn.ema is not None else model
     return ddpm

@@ -113,7 +113,7 @@ def train_classifier(n_epochs: int = 16,  # passes over the training set
                      lr: float = 1e-2,  # peak of the one-cycle learning rate
                      bs: int = 128,  # batch size
                      subset: int | None = None,  # train (and validate) on only this many images, for quick checks
-                     seed: int = 0,  # seeds the initial weights, the batch order and the augmentation
+                     *, seed: int = 0,  # seeds the initial weights, the batch order and the augmentation
                      max_shift: int = 2,  # largest random shift in pixels; 0 only flips
                      weight_decay: float = 0.05,  # AdamW's decoupled weight decay
                      device: torch.device | str | None = None,  # default: `default_device()`
@@ -252,7 +252,7 @@ def frechet_distance(mu1: np.ndarray,  # mean of the first set of features `[d]`
                      cov1: np.ndarray,  # its covariance `[d,d]`
                      mu2: np.ndarray,  # mean of the second set `[d]`
                      cov2: np.ndarray,  # its covariance `[d,d]`
-                     eps: float = 1e-6,  # added to the covariances' diagonals when the square root is not finite
+                     *, eps: float = 1e-6,  # added to the covariances' diagonals when the square root is not finite
                      imag_tol: float = 1e-3,  # largest imaginary part (relative to the trace) that counts as rounding
                     ) -> float:
     "Fréchet distance between the Gaussians N(mu1, cov1) and N(mu2, cov2)."
@@ -302,7 +302,7 @@ def fid(a: torch.Tensor,  # images `[N,1,32,32]` in [-0.5, 0.5], e.g. samples
         b: torch.Tensor,  # images `[M,1,32,32]` in [-0.5, 0.5], e.g. real ones
         batch_size: int = 500,  # images per forward pass of the classifier
         model: FashionClassifier | None = None,  # feature extractor; default: the shipped classifier
-        device: torch.device | str | None = None,  # default: `default_device()`
+        *, device: torch.device | str | None = None,  # default: `default_device()`
        ) -> float:
     "Fréchet distance between the classifier features of two sets of images (lower is closer)."
     d = (shipped_classifier() if model is None else model).n_features
@@ -327,7 +327,7 @@ def kid_from_features(fa: torch.Tensor | np.ndarray,  # features of the first se
                       fb: torch.Tensor | np.ndarray,  # features of the second set `[M,d]`
                       n_subsets: int = 100,  # how many random subsets to average over
                       subset_size: int = 1000,  # images drawn (without replacement) from each set per subset
-                      seed: int = 0,  # seeds the choice of subsets
+                      *, seed: int = 0,  # seeds the choice of subsets
                      ) -> tuple[float, float]:
     "Mean and standard deviation of the polynomial-kernel MMD² over random subsets of two feature sets."
     fa, fb = np.asarray(fa, np.float64), np.asarray(fb, np.float64)
@@ -344,7 +344,7 @@ def kid(a: torch.Tensor,  # images `[N,1,32,32]` in [-0.5, 0.5]
         b: torch.Tensor,  # images `[M,1,32,32]` in [-0.5, 0.5]
         n_subsets: int = 100,  # how many random subsets to average over
         subset_size: int = 1000,  # images per subset; at most the size of the smaller set
-        seed: int = 0,  # seeds the choice of subsets
+        *, seed: int = 0,  # seeds the choice of subsets
         batch_size: int = 500,  # images per forward pass of the classifier
         model: FashionClassifier | None = None,  # feature extractor; default: the shipped classifier
         device: torch.device | str | None = None,  # default: `default_device()`
@@ -355,7 +355,7 @@ def kid(a: torch.Tensor,  # images `[N,1,32,32]` in [-0.5, 0.5]
         raise ValueError(f'subset_size={subset_size} but a has {len(a)} and b has {len(b)} images: '
                          f'pass subset_size <= {min(len(a), len(b))}, or more images')
     return kid_from_features(features(a, batch_size, model, device), features(b, batch_size, model, device),
-                             n_subsets, subset_size, seed)
+                             n_subsets, subset_size, seed=seed)
 
 # %% ../nbs/06_eval.ipynb #9110e2ce
 def knn_radii(feats: torch.Tensor,  # feature vectors `[N,d]`
@@ -419,7 +419,7 @@ def evaluate(samples: torch.Tensor,  # generated images `[N,1,32,32]` in [-0.5, 
              split: str = 'test',  # the real images to compare with
              n_subsets: int = 100,  # KID subsets
              subset_size: int = 1000,  # KID subset size; lowered to N when there are fewer samples
-             seed: int = 0,  # seeds KID's subsets
+             *, seed: int = 0,  # seeds KID's subsets
              batch_size: int = 500,  # images per forward pass of the classifier
              device: torch.device | str | None = None,  # default: `default_device()`
              k: int = 3,  # neighbourhood size for precision and recall
@@ -428,7 +428,8 @@ def evaluate(samples: torch.Tensor,  # generated images `[N,1,32,32]` in [-0.5, 
     samples = check_images(samples, 'samples')
     check_count(len(samples), shipped_classifier().n_features, 'samples')
     feats = features(samples, batch_size, device=device)
-    kid_mean, kid_std = kid_from_features(feats, reference_features(split), n_subsets, min(subset_size, len(feats)), seed)
+    kid_mean, kid_std = kid_from_features(feats, reference_features(split), n_subsets, min(subset_size, len(feats)),
+                                          seed=seed)
     real = reference_features(split)
     real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:len(feats)]]  # equal n
     precision, recall = precision_recall(real, feats, k)

@@ -53,7 +53,7 @@ def amp_plan(device_type: str,  # 'cuda', 'cpu', 'mps', ...
              dtype: torch.dtype | None = None,  # None: bfloat16 (float16 on GPUs without bfloat16) on CUDA, bfloat16 on CPU; torch.float32: no autocast
              force: bool = False,  # use the 16-bit type even where it is not native (slow CPUs, other devices)
              native_bf16: bool | None = None,  # does the CPU compute bf16 natively; None: ask `cpu_has_native_bf16`
-             cuda_bf16: bool | None = None,  # does the GPU compute bf16; None: ask `torch.cuda.is_bf16_supported`
+             *, cuda_bf16: bool | None = None,  # does the GPU compute bf16; None: ask `torch.cuda.is_bf16_supported`
             ) -> AmpPlan:
     "Decide the autocast dtype and the use of a gradient scaler for one device."
     if dtype == torch.float32: return AmpPlan(None, False, 'float32 requested')

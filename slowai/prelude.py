@@ -124,7 +124,7 @@ def find_fashion_mnist(path: str | Path | None = None,  # a folder holding the f
                        download: bool = True,  # fill the user cache from `url` when nothing else is found
                        url: str = FASHION_URL,  # where to download from
                        cache: str | Path | None = None,  # the per-user cache folder; None: `CACHE_DIR`
-                       system: str | Path = SYSTEM_DIR,  # where the Debian package puts the files
+                       *, system: str | Path = SYSTEM_DIR,  # where the Debian package puts the files
                       ) -> Path:
     "The Fashion-MNIST folder: `path`, `$SLOWAI_DATA`, the Debian folder, then `cache` (default: the user's `CACHE_DIR`)."
     if path is not None:
@@ -206,7 +206,7 @@ class BatchLoader:
                  y: torch.Tensor,  # targets, same length as `x`
                  bs: int = 128,  # batch size
                  shuffle: bool = False,  # draw a new random order each epoch
-                 seed: int | None = None,  # seed for the order; None draws one from torch's global generator
+                 *, seed: int | None = None,  # seed for the order; None draws one from torch's global generator
                  drop_last: bool = False,  # skip the last, smaller batch
                  rank: int = 0, world_size: int = 1,  # this process's share when several processes split each batch
                 ):
@@ -245,7 +245,7 @@ def get_dls(bs: int = 128,  # training batch size
             path: str | Path | None = None,  # folder with the .gz files; None searches (see `find_fashion_mnist`)
             subset: int | None = None,  # keep only the first `subset` items of each split (quick runs)
             seed: int | None = None,  # seed for the training order
-            valid_bs: int | None = None,  # validation batch size; default 2*bs
+            *, valid_bs: int | None = None,  # validation batch size; default 2*bs
             size: int = 32,  # image side length after resizing
             verify: bool = True,  # check the files against the published checksums
            ) -> DataLoaders:
@@ -266,7 +266,7 @@ def show_image(im: torch.Tensor | np.ndarray,  # `[H,W]`, `[1,H,W]` or `[3,H,W]`
                ax=None,  # matplotlib axis; a new figure if None
                figsize: tuple | None = None,  # size of the new figure
                title: str | None = None,  # text above the image
-               vmin: float | None = -0.5, vmax: float | None = 0.5,  # the grey scale's ends
+               *, vmin: float | None = -0.5, vmax: float | None = 0.5,  # the grey scale's ends
                cmap: str = 'Greys',  # colour map; 'Greys' draws dark items on white, as Fashion-MNIST is usually shown
               ):
     "Show one image on `ax` without ticks; returns the axis."
@@ -283,7 +283,7 @@ def show_images(ims: Sequence,  # a batch `[N,C,H,W]` or a list of images
                 ncols: int | None = None,  # columns of the grid; about square if None
                 titles: Sequence[str] | None = None,  # one title per image
                 imsize: float = 1.2,  # inches per image
-                suptitle: str | None = None,  # a title over the whole grid
+                *, suptitle: str | None = None,  # a title over the whole grid
                 **kwargs,  # passed to `show_image`
                ):
     "Show a batch of images on a grid; returns the figure."
@@ -349,7 +349,7 @@ class Learner:
                  dls: DataLoaders,  # anything with `.train` and `.valid` iterables of batches
                  loss_func: Callable = F.mse_loss,
                  lr: float = 1e-3,  # learning rate given to `opt_func` (a scheduler may change it)
-                 cbs: Sequence[Callback] = (),
+                 *, cbs: Sequence[Callback] = (),
                  opt_func: Callable = torch.optim.SGD,  # makes the optimiser from `(params, lr=lr)`
                 ):
         self.model, self.dls, self.loss_func, self.lr, self.opt_func = model, dls, loss_func, lr, opt_func
@@ -422,7 +422,7 @@ class Learner:
     def fit(self, n_epochs: int = 1,
             train: bool = True, valid: bool = True,  # run the training / validation pass of each epoch
             cbs: Sequence[Callback] = (),  # callbacks for this fit only
-            lr: float | None = None,  # learning rate for a new optimiser; default `self.lr`
+            *, lr: float | None = None,  # learning rate for a new optimiser; default `self.lr`
            ):
         "Train for `n_epochs`; the optimiser is made on the first fit (or when `lr` is given)."
         if not (isinstance(n_epochs, int) and n_epochs > 0): raise ValueError(f'n_epochs={n_epochs!r}: expected a positive integer')

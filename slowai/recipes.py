@@ -171,7 +171,7 @@ class StepBudget(Callback):
 def train_recipe(r: Recipe, steps: int,  # the recipe, and its budget in optimiser steps
                  out: Path,  # folder for its EMA snapshots and `train.csv`
                  snaps: int = 4,  # snapshots, evenly spaced, the last at `steps`
-                 precision: str = 'no',  # 'no' (float32) or 'bf16' (autocast)
+                 *, precision: str = 'no',  # 'no' (float32) or 'bf16' (autocast)
                  progress: bool = False,
                  subset: int | None = None,  # train on the first `subset` images only (tests)
                 ) -> list[dict]:
@@ -210,7 +210,7 @@ def read_rows(path: Path) -> list[dict]:
 def score_snapshot(r: Recipe, path: Path,  # the recipe, and one of its EMA snapshots
                    n: int = 1000,  # samples scored
                    steps: int = 20,  # model calls per image, with DDIM eta 1 (`slowai_sample`'s sampler)
-                   seed: int = 0,
+                   *, seed: int = 0,
                   ) -> dict:
     "FID, KID, precision, recall and the static share of `n` samples of a snapshot, drawn as `slowai_eval` draws them."
     from slowai.cli import draw_samples, sampling_args  # the command line's sampling, so the figures compare with slowai_eval's
@@ -218,9 +218,9 @@ def score_snapshot(r: Recipe, path: Path,  # the recipe, and one of its EMA snap
     model = r.unet()
     model.load_state_dict(load_file(path))
     ddpm = r.ddpm()
-    sampling = sampling_args(ddpm, 'ddim', steps, 1., True)
+    sampling = sampling_args(ddpm, 'ddim', steps, 1., clip=True)
     t0 = time.perf_counter()
-    images = draw_samples(ddpm, as_noise_predictor(model, ddpm), n, sampling, seed, progress=False)
+    images = draw_samples(ddpm, as_noise_predictor(model, ddpm), n, sampling, seed=seed, progress=False)
     return evaluate(images, seed=seed) | dict(sample_seconds=round(time.perf_counter() - t0, 1))
 
 # %% ../nbs/10_recipes.ipynb #b8c7bed1
@@ -255,7 +255,7 @@ def quiet_costs(recipes, root: Path, precision: str = 'bf16') -> dict[tuple, flo
 def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
               minutes: float = 10.,  # each recipe's training budget, turned into steps by timing its U-Net
               root: Path = Path('runs/study/screen'),  # one folder per recipe; finished work is kept and skipped
-              snaps: int = 4, n: int = 1000, precision: str = 'no', seed: int = 0,
+              snaps: int = 4, *, n: int = 1000, precision: str = 'no', seed: int = 0,
               subset: int | None = None,  # train on the first `subset` images only (tests)
              ) -> list[dict]:
     "Train every recipe for the same minutes and score each snapshot: a row per snapshot, or one with `diverged` for a recipe that collapsed; resumable."
@@ -278,7 +278,7 @@ def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
             (d/'quality.csv').unlink(missing_ok=True)  # scores of an unfinished earlier try
             (d/'recipe.json').write_text(json.dumps(info, indent=1))
             (d/'diverged.txt').unlink(missing_ok=True)
-            try: train_recipe(r, steps, d, snaps, precision, subset=subset)
+            try: train_recipe(r, steps, d, snaps, precision=precision, subset=subset)
             except TrainingDiverged as e:  # a result too: kept, and the study goes on with the next recipe
                 (d/'diverged.txt').write_text(str(e))
         if (d/'diverged.txt').exists():

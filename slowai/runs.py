@@ -115,7 +115,7 @@ def content_sha256(tensors: dict[str, torch.Tensor], meta: dict) -> str:
 def save_checkpoint(path: str | Path, learn: Learner,
                     epoch: int,  # the last finished epoch (-1 if none)
                     batches_done: int = 0,  # training batches already done in epoch `epoch + 1`
-                    loader_state: torch.Tensor | None = None,  # the training loader's generator state at that epoch's start
+                    *, loader_state: torch.Tensor | None = None,  # the training loader's generator state at that epoch's start
                     **extra,  # more metadata (JSON-able), such as the SHA-256 of the model this epoch exports
                    ) -> Path:
     "Save all the state needed to resume after `epoch` (and `batches_done` more batches) as one safetensors file, atomically, with a SHA-256 of its content."
@@ -307,7 +307,7 @@ def _batch_epoch(p: Path) -> int:
 # %% ../nbs/07_runs.ipynb #df96582d
 def commit(run: Path, stage: Path, sha: str,  # a pipeline staged in `run` and the SHA-256 of its weights
            ckpt: Path,  # the epoch's checkpoint, already saved: everything else is made from what it holds
-           rows: list[dict], batches: list[dict],  # all epochs' losses so far, and all batches'
+           *, rows: list[dict], batches: list[dict],  # all epochs' losses so far, and all batches'
            info: dict,  # `slowai.json` as it should read once this epoch is the run's state
            keep: int = 2,  # epoch checkpoints to keep, besides the best-scored epoch's
            quality: list[dict] = ()):  # all scored epochs so far (`quality.csv`)
@@ -404,7 +404,8 @@ class RunCB(Callback):
         with staged_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model, self.ddpm) as (stage, sha):
             ckpt = save_checkpoint(self.run/'checkpoints'/f'epoch-{e:04d}.safetensors', learn, e, unet_sha256=sha)
             fault_point('checkpoint')
-            commit(self.run, stage, sha, ckpt, self.rows, self.batches, info, self.keep, self.quality)
+            commit(self.run, stage, sha, ckpt, rows=self.rows, batches=self.batches, info=info, keep=self.keep,
+                   quality=self.quality)
 
 # %% ../nbs/07_runs.ipynb #c82d1e4f
 def checkpoint_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -435,7 +436,7 @@ def repair(run: Path,
            model: UNet2DModel,  # a U-Net of the run's architecture, to carry the checkpoint's weights
            ddpm: DDPM,
            info: dict,  # the run's `slowai.json` as it should read (its settings)
-           keep: int = 2, warn: Callable = print) -> dict:
+           *, keep: int = 2, warn: Callable = print) -> dict:
     "Before a resume: remove orphans; unless the run's files agree with its newest readable epoch checkpoint, export that again. Returns `slowai.json`'s content."
     on_disk = json.loads((run/'slowai.json').read_text())
     gone = remove_orphans(run)
@@ -456,7 +457,7 @@ def repair(run: Path,
     rows, batches, quality = history_of(run, tensors, meta)
     info = {k: v for k, v in info.items() if k not in ('best_epoch', 'best_fid')} | dict(epochs_done=meta['epoch'] + 1) | best_of(quality)
     with staged_pipeline(run, model, ddpm) as (stage, sha):
-        commit(run, stage, sha, path, rows, batches, info, keep, quality)
+        commit(run, stage, sha, path, rows=rows, batches=batches, info=info, keep=keep, quality=quality)
     return json.loads((run/'slowai.json').read_text())
 
 # %% ../nbs/07_runs.ipynb #8e3c5a0f

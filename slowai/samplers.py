@@ -268,7 +268,7 @@ def schedule_args(sampler: str, schedule: str) -> dict:
 def to_scheduler(ddpm: DDPM, sampler: str,  # a name in `SOLVERS`
                  schedule: str = 'trailing',  # a name in `STEP_SCHEDULES`
                  clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
-                 use_clipped_model_output: bool = False,  # with `clip`: step with the noise the clamped x0 implies
+                 *, use_clipped_model_output: bool = False,  # with `clip`: step with the noise the clamped x0 implies
                 ):
     "The diffusers scheduler of `sampler`, with `ddpm`'s betas and its calls spread by `schedule`."
     base, clamped, kwargs = SOLVERS[sampler]
@@ -347,7 +347,7 @@ def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samp
                     model: CountCalls,  # the counted model that `fn` calls
                     n: int = 1000,  # images in all
                     batch: int = 250,  # images per call of `fn`
-                    seed: int = 0,  # seeds the one generator every batch draws from
+                    *, seed: int = 0,  # seeds the one generator every batch draws from
                     device: torch.device | str = 'cpu',  # where the generator lives
                     cache: str | Path | None = None,  # a `.safetensors` file that keeps the result; reused when its settings match
                     progress: bool = True,
