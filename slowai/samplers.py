@@ -343,39 +343,56 @@ class CountCalls(nn.Module):
             out = self.model(x, t, *labels).sample
         return SimpleNamespace(sample=out.float())  # the samplers' own arithmetic stays in float32
 
+def _load_rows(path: Path, settings: dict) -> tuple[dict, dict] | None:
+    "The tensors and settings saved in `path` (safetensors and JSON: loading runs no code), if its settings match."
+    with safe_open(str(path), framework='pt') as f:
+        saved = json.loads((f.metadata() or {}).get('slowai', '{}'))
+        if not all(saved.get(k) == v for k, v in settings.items()): return None
+        return {k: f.get_tensor(k) for k in f.keys()}, saved
+
+def _save_rows(path: Path, tensors: dict, meta: dict):
+    "Write `tensors` and `meta` to `path` through a temporary file, so that a kill leaves the old file or the new one."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.tmp')
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata={'slowai': json.dumps(meta)})
+    os.replace(tmp, path)
+
 def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samples of shape `sz`
                     model: CountCalls,  # the counted model that `fn` calls
                     n: int = 1000,  # images in all
                     batch: int = 250,  # images per call of `fn`
-                    *, seed: int = 0,  # seeds the one generator every batch draws from
+                    *,
+                    seed: int = 0,  # seeds the one generator every batch draws from
                     device: torch.device | str = 'cpu',  # where the generator lives
                     cache: str | Path | None = None,  # a `.safetensors` file that keeps the result; reused when its settings match
+                    resume: bool = False,  # with `cache`: keep each finished batch, and continue from them after a kill
                     progress: bool = True,
                    ) -> dict:
     "`dict(images, calls, seconds, n, batch, seed)`: `n` samples clamped to [-0.5, 0.5], model calls per image, wall time."
     if not (isinstance(n, int) and n > 0 and isinstance(batch, int) and batch > 0):
         raise ValueError(f'n={n!r}, batch={batch!r}: expected positive integers')
     settings = dict(n=n, batch=batch, seed=seed)
-    if cache is not None and Path(cache).is_file():  # safetensors and JSON: loading a cache never runs code
-        with safe_open(str(cache), framework='pt') as f:
-            saved = json.loads((f.metadata() or {}).get('slowai', '{}'))
-            if all(saved.get(k) == v for k, v in settings.items()): return dict(images=f.get_tensor('images'), **saved)
+    if cache is not None and Path(cache).is_file() and (done := _load_rows(Path(cache), settings)):
+        return dict(images=done[0]['images'], **done[1])
     device = torch.device(device)
-    model.n, chunks = 0, []
+    model.n, chunks, spent = 0, [], 0.
     gen = torch.Generator(device).manual_seed(seed)
+    # `resume` is for an `fn` that depends on its arguments only: the generator's state is all that is restored
+    partial = Path(cache).with_name(f'.{Path(cache).name}.partial') if resume and cache is not None else None
+    if partial is not None and partial.is_file() and (done := _load_rows(partial, settings)):
+        chunks = list(done[0]['images'].split(batch))
+        gen.set_state(done[0]['generator'])
+        model.n, spent = done[1]['model_calls'], done[1]['seconds']
     if device.type == 'cuda': torch.cuda.synchronize()
     t0 = time.perf_counter()
-    for i in tqdm(range(0, n, batch), disable=not progress, desc='batches', leave=False):
-        chunks.append(fn((min(batch, n - i), 1, 32, 32), gen).float().cpu())
+    for i in tqdm(range(len(chunks) * batch, n, batch), disable=not progress, desc='batches', leave=False):
+        chunks.append(fn((min(batch, n - i), 1, 32, 32), gen).float().cpu().clamp(-0.5, 0.5))
+        if partial is not None and i + batch < n:
+            _save_rows(partial, dict(images=torch.cat(chunks), generator=gen.get_state()),
+                       settings | dict(model_calls=model.n, seconds=spent + time.perf_counter() - t0))
     if device.type == 'cuda': torch.cuda.synchronize()
-    res = dict(images=torch.cat(chunks).clamp(-0.5, 0.5), calls=model.n // len(chunks),
-               seconds=time.perf_counter() - t0, **settings)
-    if cache is not None:
-        cache = Path(cache)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f'.{cache.name}.tmp')
-        save_file({'images': res['images'].contiguous()}, str(tmp),
-                  metadata={'slowai': json.dumps({k: v for k, v in res.items() if k != 'images'})})
-        os.replace(tmp, cache)  # a killed run leaves no half-written row behind
+    res = dict(images=torch.cat(chunks), calls=model.n // len(chunks),
+               seconds=spent + time.perf_counter() - t0, **settings)
+    if cache is not None: _save_rows(Path(cache), dict(images=res['images']), {k: v for k, v in res.items() if k != 'images'})
+    if partial is not None and partial.is_file(): partial.unlink()
     return res
-
