@@ -18,7 +18,7 @@ from .ddpm import DDPM, ConfigError, TrainConfig, config_options, fashion_unet, 
 from .init import init_ddpm
 
 # %% auto #0
-__all__ = ['shard_loaders', 'AccelerateCB', 'ShardedDDPM', 'train_accelerate', 'BatchLosses', 'accel_main']
+__all__ = ['AccelerateCB', 'ShardedDDPM', 'train_accelerate']
 
 # %% ../nbs/04_accelerate.ipynb #40c22696
 def shard_loaders(dls,  # `DataLoaders` whose `train` and `valid` are `BatchLoader`s

@@ -39,13 +39,8 @@ from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunCo
                          read_info, repair, run_lock, write_card, write_json)
 
 # %% auto #0
-__all__ = ['DEVICES', 'DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'RESUMABLE', 'SAMPLE_PRECISIONS', 'TRACKERS',
-           'EVAL_STEPS', 'DEFAULT_GUIDANCE', 'MAX_GRID', 'IMAGE_BYTES', 'DISK_ERRORS', 'PATH_ERRORS', 'UsageError',
-           'default_sampling', 'flag_of', 'sampling_precision', 'training_ddpm', 'train_run', 'Interrupted',
-           'stop_on_sigint', 'save_grid', 'tracker_names', 'draw', 'run_samples', 'image_grid', 'QualityCB',
-           'TrackerCB', 'load_model', 'sampling_args', 'sampler_label', 'label_args', 'sample_run', 'draw_samples',
-           'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_parser', 'train_main', 'sample_main',
-           'eval_main']
+__all__ = ['DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'DEFAULT_GUIDANCE', 'UsageError', 'train_run', 'sample_run',
+           'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_main', 'sample_main', 'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -54,10 +49,13 @@ class UsageError(Exception):
 
 # %% ../nbs/07_cli.ipynb #ca6219a6
 DEVICES = ('cpu', 'cuda', 'mps')
+
+# %% ../nbs/07_cli.ipynb #e01c46ee
 # the sampler that `slowai_sample`, `slowai_eval` and the end of `slowai_train` use unless told otherwise: the best
 # one at 50 model calls or fewer in the homework notebook's quality table
 DEFAULT_SAMPLER, DEFAULT_STEPS, DEFAULT_ETA = 'ddim', 50, 1.0  # FID 2.21, as DDPM's 1,000 steps (2.22)
 
+# %% ../nbs/07_cli.ipynb #4e20c80d
 def default_sampling(ddpm: DDPM) -> dict:
     "Keyword arguments of `samplers.sample` for the default sampler (at most the schedule's steps)."
     return dict(sampler=DEFAULT_SAMPLER, steps=min(DEFAULT_STEPS, ddpm.n_steps), eta=DEFAULT_ETA)
@@ -185,6 +183,7 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
                       ddpm=ddpm, precision=precision, dls=dls)
     return out
 
+# %% ../nbs/07_cli.ipynb #601a931c
 def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, precision, dls):
     "`train_run` once the folder is ours (`info`: the run's `slowai.json` when resuming): repair or start it, build the Learner, restore, fit, sample."
     unet = partial(fashion_unet, num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim,
@@ -420,8 +419,10 @@ def sampler_label(args: dict) -> str:
     name += f"-{args['schedule']}" if args.get('schedule', 'trailing') != 'trailing' else ''
     return name + ('-noclip' if args['sampler'] != 'ddpm' and not args['clip'] else '') + f"-{model_calls(args['sampler'], args['steps'])}"
 
+# %% ../nbs/07_cli.ipynb #d1409690
 DEFAULT_GUIDANCE = 2.0  # classifier-free guidance w: label agreement 96.7 %, the best FID (0.57) in the conditional DDPM notebook's table
 
+# %% ../nbs/07_cli.ipynb #8e14e3e9
 def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n: int, *,
                sampling: dict,  # `sampling_args`: a sampler that does not draw the class asked for is refused
                n_steps: int,  # the schedule's steps
@@ -442,6 +443,7 @@ def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n:
 
 MAX_GRID = 1024  # images in one slowai_sample grid: 32 x 32 of them already make a 2,560-pixel PNG
 
+# %% ../nbs/07_cli.ipynb #f0c84fdd
 def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int = 16, seed: int = 0,
                *, sampler: str | None = None, steps: int | None = None, device: str | None = None,
                progress: bool = True, eta: float | None = None, clip: bool = True, pretrained: bool = False,
@@ -498,6 +500,7 @@ def draw_samples(ddpm: DDPM, model: UNet2DModel, n: int,
             bar.update(b)
     return torch.cat(chunks).float()
 
+# %% ../nbs/07_cli.ipynb #fcd84476
 def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None, steps: int | None = None, *, batch: int = 256,
              seed: int = 0, device: str | None = None, out: str | Path | None = None, progress: bool = True,
              eta: float | None = None, clip: bool = True, pretrained: bool = False, guidance: float | None = None,
@@ -565,6 +568,7 @@ def _run_cli(func: Callable, prog: str, argv: list[str] | None = None, parser: a
 DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)  # reported as one line, exit status 2
 PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP)  # a path the system cannot even look up: also one line
 
+# %% ../nbs/07_cli.ipynb #cde2b1da
 def _die(prog: str, msg: str, status: int = 2):
     one_line = ''.join(c if c.isprintable() else repr(c)[1:-1] for c in msg)  # a newline in a path is shown as \n
     print(f'{prog}: error: {one_line}', file=sys.stderr)
@@ -634,6 +638,7 @@ def slowai_eval(run: str = None,  # a run folder written by slowai_train
                    guidance=guidance, mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
     print(json.dumps(res, indent=2))
 
+# %% ../nbs/07_cli.ipynb #fdf36459
 def train_parser() -> argparse.ArgumentParser:
     "`slowai_train`'s options: the five of the run itself, then one per `RunConfig` setting."
     p = argparse.ArgumentParser(prog='slowai_train', description=slowai_train.__doc__ + ' With --resume, only --epochs (a '
@@ -650,6 +655,7 @@ def train_parser() -> argparse.ArgumentParser:
         f' (default: {DEFAULT_RECIPE}; an option given on its own wins)')
     return config_options(p, RunConfig)
 
+# %% ../nbs/07_cli.ipynb #568146c6
 def train_main(argv: list[str] | None = None):
     "The `slowai_train` command: parse `argv` (default `sys.argv`), report a bad argument in one line with exit status 2."
     _run_cli(slowai_train, 'slowai_train', argv, parser=train_parser())

@@ -24,15 +24,15 @@ from .prelude import (Callback, DeviceCB, DivergenceCB, Learner, MetricsCB, OneC
                             get_dls, default_device)
 
 # %% auto #0
-__all__ = ['linear_betas', 'schedule', 'NoiseSchedule', 'DDPM', 'as_schedule', 'scheduler_args', 'to_diffusers', 'sampling_mode',
-           'reverse_loop', 'fashion_unet', 'is_conditional', 'EMA', 'ClipGrad', 'setting', 'ConfigError', 'TrainConfig',
-           'config_options', 'recipe_learner', 'train']
+__all__ = ['NoiseSchedule', 'DDPM', 'diffusers_reference', 'reverse_loop', 'fashion_unet', 'is_conditional', 'EMA', 'ConfigError',
+           'TrainConfig', 'recipe_learner', 'train']
 
 # %% ../nbs/01_ddpm.ipynb #80e826fd
 def linear_betas(n_steps: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02) -> torch.Tensor:
     "The DDPM paper's schedule: beta rises linearly from `beta_min` to `beta_max` over `n_steps`."
     return torch.linspace(beta_min, beta_max, n_steps, dtype=torch.float64).float()
 
+# %% ../nbs/01_ddpm.ipynb #abf44ed9
 def schedule(betas: torch.Tensor) -> dict[str, torch.Tensor]:
     "`alpha`, `alpha_bar` and the noise-to-signal ratio `sigma` of a beta schedule."
     betas = betas.double()
@@ -106,6 +106,7 @@ class DDPM(TrainCB):
     def before_batch(self, learn): learn.batch = self.sched.noisify(learn.batch[0])
     def predict(self, learn): learn.preds = learn.model(*learn.batch[0]).sample
 
+# %% ../nbs/01_ddpm.ipynb #55e725f2
 def as_schedule(s: NoiseSchedule | DDPM) -> NoiseSchedule:
     "The `NoiseSchedule` of `s`: `s` itself, or the schedule of a `DDPM` callback."
     if isinstance(s, DDPM): return s.sched
@@ -151,6 +152,7 @@ def sampling_mode(model: nn.Module):
         with torch.inference_mode(): yield
     finally: model.train(was_training)
 
+# %% ../nbs/01_ddpm.ipynb #ce15aa34
 def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev, noise)` returns x at `t_prev`; `t_prev` is -1 for x_0
                  model: nn.Module,  # a noise predictor called as `model(x_t, t).sample`
                  timesteps: Sequence[int],  # decreasing; the loop ends on x_0 after the last one
@@ -253,6 +255,7 @@ class EMA(Callback):
         self.n = state.pop('n')
         self.model.load_state_dict(state)
 
+# %% ../nbs/01_ddpm.ipynb #0b329926
 class ClipGrad(Callback):
     "Clip the gradient norm to `max_norm` before every optimiser step."
     def __init__(self, max_norm: float = 1.0): self.max_norm = max_norm
@@ -263,6 +266,7 @@ def setting(default, help: str, **cli):
     "A `TrainConfig` field with its meaning (`help`, also the command line's) and how the command line spells it (`cli`)."
     return field(default=default, metadata=dict(help=help, **cli))
 
+# %% ../nbs/01_ddpm.ipynb #b8a78e66
 class ConfigError(ValueError):
     "A training setting out of range; `field`, `value` and `reason` say which, what it was and what is allowed."
     def __init__(self, field: str, value, reason: str):
@@ -321,6 +325,7 @@ class TrainConfig:
         _need(self.collapse is None or (_number(self.collapse) and 0 < self.collapse), 'collapse', self.collapse,
               'must be a positive share of the starting loss, or None')
 
+# %% ../nbs/01_ddpm.ipynb #c5f57da5
 def config_options(parser: argparse.ArgumentParser, cls: type = TrainConfig) -> argparse.ArgumentParser:
     "Add to `parser` one option per field of the config dataclass `cls`, with its meaning and default; options not given are left out."
     for f in fields(cls):
@@ -334,6 +339,7 @@ def config_options(parser: argparse.ArgumentParser, cls: type = TrainConfig) -> 
                                 metavar=kind.upper(), help=help if f.default is None else f'{help} (default: {f.default})')
     return parser
 
+# %% ../nbs/01_ddpm.ipynb #b6d9388f
 def recipe_learner(cfg: TrainConfig,
                    model: nn.Module,  # the noise predictor
                    ddpm: DDPM | None = None,  # the training callback; default `DDPM(cfg.n_steps)`

@@ -23,14 +23,15 @@ from .runs import atomic_write
 from .samplers import DATA_RANGE, trailing_steps
 
 # %% auto #0
-__all__ = ['ddim_timesteps', 'ddim_step', 'deterministic_sample', 'distill_target', 'distill_round', 'distill']
+__all__ = ['ddim_step', 'deterministic_sample', 'distill_target', 'distill_round', 'distill']
 
 # %% ../nbs/11_distill.ipynb #c24eae38
 def ddim_timesteps(n_steps: int, steps: int) -> list[int]:
     "The timesteps a `steps`-step DDIM visits (`trailing_steps`), then -1 for the clean image it lands on."
     return trailing_steps(n_steps, steps) + [-1]
 
-def ddim_step(sched: NoiseSchedule, x: torch.Tensor, eps: torch.Tensor,
+# %% ../nbs/11_distill.ipynb #9dcb1418
+def ddim_step(sched: NoiseSchedule, x: torch.Tensor, eps: torch.Tensor,  # the step protocol of `samplers.jump_step`
               t: torch.Tensor,  # `[N]` timesteps of `x`
               t_prev: torch.Tensor,  # `[N]` timesteps to land on, each below its `t`; -1 is the clean image
               clip: bool = True,  # clamp the predicted clean image to the data range, as the samplers do
@@ -66,9 +67,10 @@ def deterministic_sample(ddpm: DDPM | NoiseSchedule, model: nn.Module,  # a nois
 @torch.no_grad()
 def distill_target(sched: NoiseSchedule, teacher: nn.Module,  # the teacher, a noise predictor
                    z: torch.Tensor,  # noisy images at `t`
-                   t: torch.Tensor, t_mid: torch.Tensor, t_end: torch.Tensor,  # `[N]`: the two teacher steps t -> t_mid -> t_end
+                   ts: tuple[torch.Tensor, torch.Tensor, torch.Tensor],  # `[N]` each: two teacher steps, t -> t_mid -> t_end
                   ) -> tuple[torch.Tensor, torch.Tensor]:
     "The noise `eps` whose one unclamped DDIM step from `z` at `t` lands where two clamped teacher steps land, and the loss weight."
+    t, t_mid, t_end = ts
     z_mid = ddim_step(sched, z, teacher(z, t).sample, t, t_mid)
     z_end = ddim_step(sched, z_mid, teacher(z_mid, t_mid).sample, t_mid, t_end)
     ab = sched.on(z.device).alpha_bar
@@ -96,8 +98,6 @@ def _load_adam(opt: torch.optim.Adam, tensors: dict[str, torch.Tensor]):
 def _model_tensors(prefix: str, model: nn.Module) -> dict[str, torch.Tensor]:
     return {f'{prefix}.{k}': v.detach().clone() for k, v in model.state_dict().items()}
 
-def _round_config(steps, n_iter, bs, lr, ema, seed, subset): return dict(steps=steps, n_iter=n_iter, bs=bs, lr=lr, ema=ema, seed=seed, subset=subset)
-
 # %% ../nbs/11_distill.ipynb #926fae50
 def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its schedule
                   steps: int,  # the student's DDIM steps; the teacher takes twice as many
@@ -113,7 +113,7 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
                  ) -> nn.Module:
     "Train a copy of `teacher` to take in one step of a `steps`-step DDIM what two of its `2 * steps`-step DDIM take; returns the averaged student."
     out, s = Path(out), as_schedule(ddpm)
-    config = _round_config(steps, n_iter, bs, lr, ema, seed, subset)
+    config = dict(steps=steps, n_iter=n_iter, bs=bs, lr=lr, ema=ema, seed=seed, subset=subset)
     device = next(teacher.parameters()).device
     done_file = out / 'round.json'  # written last: a round that has it is finished
     if done_file.is_file() and json.loads(done_file.read_text()) == config:
@@ -143,7 +143,7 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
         x0, t, t_mid, t_end = images[idx].to(device), t_all[k], t_mid_all[k], t_end_all[k]
         ab = s.on(device).alpha_bar[t].view(-1, 1, 1, 1)
         z = ab.sqrt() * x0 + (1 - ab).sqrt() * noise.to(device)
-        target, weight = distill_target(s, teacher, z, t, t_mid, t_end)
+        target, weight = distill_target(s, teacher, z, (t, t_mid, t_end))
         loss = (weight * (student(z, t).sample - target).pow(2).mean((1, 2, 3))).mean()
         opt.zero_grad(); loss.backward(); opt.step()
         with torch.no_grad(): torch._foreach_lerp_(list(averaged.parameters()), list(student.parameters()), 1 - ema)

@@ -24,11 +24,8 @@ from .prelude import (Callback, DeviceCB, Learner, MetricsCB, OneCycle, Progress
                             default_device, get_dls, load_fashion_mnist, to_model_images)
 
 # %% auto #0
-__all__ = ['CLASSIFIER_FILE', 'conv_bn', 'ResBlock', 'FashionClassifier', 'flip_and_shift', 'AugmentCB', 'train_classifier',
-           'save_classifier', 'shipped_classifier_file', 'load_classifier', 'classifier_accuracy', 'check_images',
-           'shipped_classifier', 'features', 'frechet_distance', 'feature_stats', 'check_count', 'fid',
-           'polynomial_mmd2', 'kid_from_features', 'kid', 'knn_radii', 'in_manifold', 'precision_recall',
-           'static_fraction', 'reference_features', 'reference_stats', 'evaluate']
+__all__ = ['FashionClassifier', 'train_classifier', 'classifier_accuracy', 'shipped_classifier', 'features', 'fid', 'kid',
+           'precision_recall', 'static_fraction', 'evaluate']
 
 # %% ../nbs/06_eval.ipynb #b899433b
 def conv_bn(ni: int,  # input channels
@@ -298,6 +295,7 @@ def check_count(n: int,  # number of images (or feature vectors) in a set
         raise ValueError(f'{name} has {n} images, but FID with {d} features needs at least {d + 1} '
                          f'(and several thousand for a stable number): pass more images')
 
+# %% ../nbs/06_eval.ipynb #00c41ad5
 def fid(a: torch.Tensor,  # images `[N,1,32,32]` in [-0.5, 0.5], e.g. samples
         b: torch.Tensor,  # images `[M,1,32,32]` in [-0.5, 0.5], e.g. real ones
         batch_size: int = 500,  # images per forward pass of the classifier
@@ -340,6 +338,7 @@ def kid_from_features(fa: torch.Tensor | np.ndarray,  # features of the first se
                             fb[rng.choice(len(fb), subset_size, replace=False)]) for _ in range(n_subsets)]
     return float(np.mean(vals)), float(np.std(vals))
 
+# %% ../nbs/06_eval.ipynb #d91b9d68
 def kid(a: torch.Tensor,  # images `[N,1,32,32]` in [-0.5, 0.5]
         b: torch.Tensor,  # images `[M,1,32,32]` in [-0.5, 0.5]
         n_subsets: int = 100,  # how many random subsets to average over
@@ -379,6 +378,7 @@ def in_manifold(points: torch.Tensor,  # feature vectors to test `[M,d]`
     return torch.cat([(torch.cdist(points[i:i + batch_size], centres) <= radii[None]).any(1)
                       for i in range(0, len(points), batch_size)])
 
+# %% ../nbs/06_eval.ipynb #45b7f194
 def precision_recall(real: torch.Tensor,  # features of real images `[N,d]`
                      fake: torch.Tensor,  # features of generated images `[M,d]`, ideally M = N
                      k: int = 3,  # neighbourhood size of the manifold estimate
@@ -415,6 +415,7 @@ def reference_stats(split: str = 'test',  # the Fashion-MNIST split to compare w
     mu.setflags(write=False); cov.setflags(write=False)
     return mu, cov
 
+# %% ../nbs/06_eval.ipynb #0e10b18e
 def evaluate(samples: torch.Tensor,  # generated images `[N,1,32,32]` in [-0.5, 0.5]; N > 128, ideally 10,000
              split: str = 'test',  # the real images to compare with
              n_subsets: int = 100,  # KID subsets

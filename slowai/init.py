@@ -10,7 +10,7 @@ from diffusers import UNet2DModel
 from torch import nn
 
 # %% auto #0
-__all__ = ['zero_', 'orthogonal_', 'resnet_blocks', 'downsamplers', 'init_ddpm']
+__all__ = ['zero_', 'orthogonal_', 'init_ddpm']
 
 # %% ../nbs/02_init.ipynb #206737e4
 def zero_(module: nn.Module,  # its weights and biases are set to 0
@@ -38,6 +38,7 @@ def downsamplers(model: UNet2DModel) -> list[nn.Conv2d]:
     "The strided convolution of every down block that halves the resolution."
     return [down.conv for block in model.down_blocks for down in (block.downsamplers or [])]
 
+# %% ../nbs/02_init.ipynb #6bb6deea
 def init_ddpm(model: UNet2DModel,  # a diffusers `UNet2DModel`, changed in place
              ) -> UNet2DModel:
     "Zero each resnet block's conv2 and the output conv (weights and biases); orthogonal downsampler convs."

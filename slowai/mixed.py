@@ -24,8 +24,7 @@ from .ddpm import DDPM
 from .prelude import Callback, default_device
 
 # %% auto #0
-__all__ = ['FP16_MAX', 'BF16_MIN_SPEEDUP', 'TASKS', 'cpu_has_native_bf16', 'AmpPlan', 'amp_plan', 'MixedPrecision',
-           'ActivationRanges', 'precision_cache', 'cpu_name', 'paired_timing', 'cpu_precision']
+__all__ = ['cpu_has_native_bf16', 'warn_once', 'report_once', 'MixedPrecision', 'ActivationRanges', 'cpu_precision']
 
 # %% ../nbs/03_mixed_precision.ipynb #23c7c943
 _BF16_FLAGS = {'avx512_bf16', 'amx_bf16', 'bf16'}  # x86 AVX-512 BF16, x86 AMX, Arm's BF16 extension
@@ -147,6 +146,7 @@ class MixedPrecision(Callback):
 # %% ../nbs/03_mixed_precision.ipynb #cf9f58c2
 FP16_MAX = 65504.0  # float16's largest finite value
 
+# %% ../nbs/03_mixed_precision.ipynb #0a65a4ca
 class ActivationRanges(Callback):
     "Per training step, the largest |output| of every convolution, linear layer and GroupNorm (float16 overflow hunting)."
     order = 60  # after the loss, the backward pass and the step
@@ -228,6 +228,7 @@ def paired_timing(f32: Callable, b16: Callable,  # two ways of doing the same wo
     return dict(float32_ms=round(1e3 * med([a for a, _ in times]), 1), bfloat16_ms=round(1e3 * med([b for _, b in times]), 1),
                 speedup=round(med([a / b for a, b in times]), 3), pairs=pairs)
 
+# %% ../nbs/03_mixed_precision.ipynb #cce0b41f
 def _probe(task: str, model: nn.Module | None = None) -> tuple[Callable, Callable]:
     "The work timed for `task`: an Adam step of the U-Net on 64 images, or one sampling call on 128."
     from slowai.ddpm import fashion_unet  # the default recipe's U-Net, unless one is given

@@ -25,13 +25,10 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['FASHION_URL', 'FASHION_FILES', 'FASHION_GZ_SHA256', 'FASHION_IDX_SHA256', 'FASHION_COUNTS', 'FASHION_CLASSES',
-           'SYSTEM_DIR', 'CACHE_DIR', 'HOW_TO_GET_DATA', 'STEPS', 'result_scale', 'DataError', 'read_idx',
-           'find_fashion_mnist', 'download_fashion_mnist', 'load_fashion_mnist', 'to_model_images', 'BatchLoader',
-           'DataLoaders', 'get_dls', 'show_image', 'show_images', 'CancelFitException', 'CancelEpochException',
-           'CancelBatchException', 'Callback', 'run_cbs', 'TrainCB', 'Learner', 'default_device', 'to_device',
-           'DeviceCB', 'in_notebook', 'TextTable', 'accuracy', 'MetricsCB', 'ProgressCB', 'BatchSchedCB', 'OneCycle',
-           'TrainingDiverged', 'DivergenceCB']
+__all__ = ['FASHION_CLASSES', 'DataError', 'find_fashion_mnist', 'download_fashion_mnist', 'load_fashion_mnist',
+           'to_model_images', 'BatchLoader', 'DataLoaders', 'get_dls', 'show_images', 'CancelFitException', 'Callback',
+           'Learner', 'default_device', 'MetricsCB', 'ProgressCB', 'OneCycle', 'TrainingDiverged', 'DivergenceCB',
+           'conv_block', 'small_cnn']
 
 # %% ../nbs/00_prelude.ipynb #68f30bc0
 def result_scale() -> bool:
@@ -59,8 +56,12 @@ FASHION_IDX_SHA256 = {
     't10k-labels-idx1-ubyte.gz': '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
 }
 FASHION_COUNTS = {'train': 60_000, 'test': 10_000}
+
+# %% ../nbs/00_prelude.ipynb #fdad48d6
 FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
                    'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
+
+# %% ../nbs/00_prelude.ipynb #c0e46927
 SYSTEM_DIR = Path('/usr/share/datasets/fashion-mnist')
 CACHE_DIR = Path('~/.cache/slowai/fashion-mnist').expanduser()
 
@@ -68,6 +69,7 @@ CACHE_DIR = Path('~/.cache/slowai/fashion-mnist').expanduser()
 HOW_TO_GET_DATA = ('install the Debian/Ubuntu package dataset-fashion-mnist, set SLOWAI_DATA to a folder '
                    'holding the four Fashion-MNIST .gz files, or call download_fashion_mnist()')
 
+# %% ../nbs/00_prelude.ipynb #20717602
 class DataError(Exception):
     "A Fashion-MNIST file is missing, corrupt or not what it claims to be."
 
@@ -279,6 +281,7 @@ def show_image(im: torch.Tensor | np.ndarray,  # `[H,W]`, `[1,H,W]` or `[3,H,W]`
     if title is not None: ax.set_title(title, fontsize=9)
     return ax
 
+# %% ../nbs/00_prelude.ipynb #ac066799
 def show_images(ims: Sequence,  # a batch `[N,C,H,W]` or a list of images
                 ncols: int | None = None,  # columns of the grid; about square if None
                 titles: Sequence[str] | None = None,  # one title per image
@@ -301,16 +304,20 @@ def show_images(ims: Sequence,  # a batch `[N,C,H,W]` or a list of images
 # %% ../nbs/00_prelude.ipynb #42823e80
 class CancelFitException(Exception):
     "Raise in a callback to stop training cleanly (the `after_fit` callbacks still run)."
+
+# %% ../nbs/00_prelude.ipynb #d4cf7dbe
 class CancelEpochException(Exception):
     "Raise in a callback to skip the rest of the current epoch."
 class CancelBatchException(Exception):
     "Raise in a callback to skip the rest of the current batch."
 
+# %% ../nbs/00_prelude.ipynb #ff3e05d9
 class Callback:
     "Base class for callbacks; lower `order` runs first. One with state to checkpoint names it `state_name` and has `state_dict()`/`load_state_dict(state)`."
     order = 0
     state_name: str | None = None
 
+# %% ../nbs/00_prelude.ipynb #b1ac7341
 def run_cbs(cbs: Sequence[Callback], event: str, learn=None):
     "Call method `event(learn)` on each callback that has it, in `order`."
     for cb in sorted(cbs, key=lambda c: c.order):
@@ -444,6 +451,7 @@ def default_device() -> torch.device:
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
+# %% ../nbs/00_prelude.ipynb #51dbc55b
 def to_device(x, device: torch.device | str):
     "Move a tensor, or the tensors in a (nested) list, tuple or dict, to `device`."
     if isinstance(x, torch.Tensor): return x.to(device, non_blocking=True)
@@ -451,6 +459,7 @@ def to_device(x, device: torch.device | str):
     if isinstance(x, dict): return {k: to_device(v, device) for k, v in x.items()}
     return x
 
+# %% ../nbs/00_prelude.ipynb #0c0a7844
 class DeviceCB(Callback):
     "Move the model to `device` before fitting, and make it `learn.device`, where every batch goes before use."
     order = -10
@@ -486,6 +495,7 @@ def accuracy(preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     "Fraction of rows whose arg-max equals the target."
     return (preds.argmax(dim=1) == target).float().mean()
 
+# %% ../nbs/00_prelude.ipynb #c63e194d
 class MetricsCB(Callback):
     "Print and record the mean loss (and `metrics`) of each training and validation pass."
     order = 10
@@ -564,6 +574,7 @@ class ProgressCB(Callback):
 
     def after_fit(self, learn): learn.log_to = self.log_to
 
+# %% ../nbs/00_prelude.ipynb #bfb67280
 class BatchSchedCB(Callback):
     "Make a learning-rate scheduler with `sched_func(opt)` at the start of a fit and step it after every optimiser step."
     order = 5
@@ -574,6 +585,7 @@ class BatchSchedCB(Callback):
     def state_dict(self) -> dict: return self.sched.state_dict()
     def load_state_dict(self, state: dict): self.sched.load_state_dict(state)
 
+# %% ../nbs/00_prelude.ipynb #b76ff9a5
 class OneCycle(BatchSchedCB):
     "PyTorch's `OneCycleLR` up to `max_lr` over all the training batches of the fit (or of `epochs` epochs)."
     def __init__(self, max_lr: float,

@@ -18,8 +18,7 @@ from .ddpm import DDPM
 from .prelude import default_device
 
 # %% auto #0
-__all__ = ['PRETRAINED_DIR', 'CONDITIONAL_DIR', 'SCHEDULE_FILE', 'save_half', 'save_pretrained_ddpm', 'load_pretrained_ddpm',
-           'load_pretrained']
+__all__ = ['PRETRAINED_DIR', 'CONDITIONAL_DIR', 'save_pretrained_ddpm', 'load_pretrained_ddpm', 'load_pretrained']
 
 # %% ../nbs/02b_pretrained.ipynb #bc475cd7
 def save_half(model: nn.Module,  # a diffusers model (anything with `save_pretrained`)
@@ -32,8 +31,11 @@ def save_half(model: nn.Module,  # a diffusers model (anything with `save_pretra
 # %% ../nbs/02b_pretrained.ipynb #13ff5440
 PRETRAINED_DIR = 'slowai/models/fashion-ddpm'  # the shipped model, relative to the repository root
 CONDITIONAL_DIR = 'slowai/models/fashion-cond'  # the shipped class-conditional model (see the conditional DDPM notebook)
+
+# %% ../nbs/02b_pretrained.ipynb #12b554fe
 SCHEDULE_FILE = 'schedule.json'
 
+# %% ../nbs/02b_pretrained.ipynb #0100e911
 def save_pretrained_ddpm(ddpm: DDPM,  # the schedule the model was trained with
                          model: UNet2DModel,  # the trained U-Net (EMA weights, usually)
                          path: str | Path,  # the folder to write

@@ -26,9 +26,8 @@ from .mixed import MixedPrecision, cpu_name
 from .prelude import Callback, CancelFitException, OneCycle, TrainingDiverged, get_dls
 
 # %% auto #0
-__all__ = ['PREDICTIONS', 'SCHEDULES', 'SCREEN', 'CONFIRM', 'cosine_betas', 'CosineSchedule', 'RecipeDDPM', 'recipe_ddpm',
-           'EpsFromV', 'as_noise_predictor', 'Recipe', 'OneCycleSteps', 'StepBudget', 'train_recipe', 'read_rows',
-           'score_snapshot', 'step_seconds', 'quiet_costs', 'run_study']
+__all__ = ['cosine_betas', 'CosineSchedule', 'RecipeDDPM', 'EpsFromV', 'as_noise_predictor', 'Recipe', 'train_recipe',
+           'run_study']
 
 # %% ../nbs/10_recipes.ipynb #584f9739
 def cosine_betas(n_steps: int = 1000,  # T
@@ -50,6 +49,7 @@ class CosineSchedule(NoiseSchedule):
 # %% ../nbs/10_recipes.ipynb #c8dea700
 PREDICTIONS, SCHEDULES = ('epsilon', 'v'), ('linear', 'cosine')
 
+# %% ../nbs/10_recipes.ipynb #a1a6d22a
 class RecipeDDPM(DDPM):
     "Algorithm 1 with a choice of schedule, of target (the noise, or v) and of loss weighting (plain, or min-SNR-γ)."
     def __init__(self, n_steps: int = 1000,
@@ -82,6 +82,7 @@ class RecipeDDPM(DDPM):
         per_image = (learn.preds.float() - learn.batch[1]).pow(2).flatten(1).mean(1)
         learn.loss = (self.weight * per_image).mean()
 
+# %% ../nbs/10_recipes.ipynb #db7534d5
 @functools.cache
 def _with_recipe(base: type) -> type:
     if issubclass(base, RecipeDDPM): return base
@@ -93,6 +94,7 @@ def recipe_ddpm(base: type = DDPM,  # the callback to extend: `DDPM`, `Condition
     "A `base` training callback with `RecipeDDPM`'s schedule, target and weighting mixed in; it draws what `base` draws."
     return _with_recipe(base)(*args, schedule=schedule, prediction=prediction, min_snr=min_snr, **kwargs)
 
+# %% ../nbs/10_recipes.ipynb #87151160
 class EpsFromV(nn.Module):
     "A v-predicting U-Net seen as a noise predictor, eps = sqrt(alpha_bar) v + sqrt(1 - alpha_bar) x_t: every sampler takes it."
     def __init__(self, model: nn.Module, sched: NoiseSchedule):
@@ -135,6 +137,7 @@ class Recipe:
         return ', '.join(f'{f.name}={getattr(self, f.name)}' for f in fields(self)
                          if f.name != 'name' and getattr(self, f.name) != getattr(seed, f.name)) or 'the seed recipe'
 
+# %% ../nbs/10_recipes.ipynb #57ac88a2
 SCREEN = (Recipe('seed'), Recipe('min-snr', min_snr=5.), Recipe('v', prediction='v'),
           Recipe('v, min-snr', prediction='v', min_snr=5.), Recipe('cosine', schedule='cosine'),
           Recipe('attention at 8×8 and below', attention=(False, False, True, True)),
@@ -168,6 +171,7 @@ class StepBudget(Callback):
             self.losses, self.t0 = [], time.perf_counter()
         if self.n >= self.steps: raise CancelFitException()
 
+# %% ../nbs/10_recipes.ipynb #708ce623
 def train_recipe(r: Recipe, steps: int,  # the recipe, and its budget in optimiser steps
                  out: Path,  # folder for its EMA snapshots and `train.csv`
                  snaps: int = 4,  # snapshots, evenly spaced, the last at `steps`
@@ -197,6 +201,7 @@ def train_recipe(r: Recipe, steps: int,  # the recipe, and its budget in optimis
     learn.fit(epochs, valid=False)
     return rows
 
+# %% ../nbs/10_recipes.ipynb #077e90dd
 def _write_rows(path: Path, rows: list[dict]):
     with open(path, 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -252,6 +257,7 @@ def quiet_costs(recipes, root: Path, precision: str = 'bf16') -> dict[tuple, flo
     path.write_text(json.dumps(kept, indent=1))
     return costs
 
+# %% ../nbs/10_recipes.ipynb #0db19b63
 def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
               minutes: float = 10.,  # each recipe's training budget, turned into steps by timing its U-Net
               root: Path = Path('runs/study/screen'),  # one folder per recipe; finished work is kept and skipped

@@ -36,13 +36,8 @@ from .prelude import CancelFitException, Callback, DivergenceCB, Learner, OneCyc
 from .ddpm import DDPM, ConfigError, TrainConfig, setting, to_diffusers, _need, _number, _MAX_EPOCHS, _TRAIN_IMAGES
 
 # %% auto #0
-__all__ = ['UNET_WEIGHTS', 'QUALITY_FIELDS', 'PRECISIONS', 'MIN_EVAL_N', 'RUN_FORMAT', 'NUM_CLASSES', 'RESOLUTIONS', 'CHANNELS',
-           'RECIPES', 'DEFAULT_RECIPE', 'CARD', 'RunError', 'atomic_write', 'write_json', 'content_sha256',
-           'save_checkpoint', 'load_checkpoint', 'latest_checkpoint', 'RestoreCB', 'staged_pipeline', 'swap_in',
-           'smooth', 'plot_losses', 'read_quality', 'read_losses', 'read_batch_losses', 'write_csv', 'commit',
-           'best_of', 'RunCB', 'checkpoint_weights', 'remove_orphans', 'history_of', 'repair', 'is_run',
-           'attention_levels', 'RunConfig', 'newest_scores', 'model_card', 'write_card', 'run_lock', 'read_info',
-           'load_run']
+__all__ = ['RECIPES', 'DEFAULT_RECIPE', 'RunError', 'atomic_write', 'RestoreCB', 'read_quality', 'read_losses', 'RunCB', 'is_run',
+           'RunConfig', 'model_card', 'write_card', 'read_info', 'load_run']
 
 # %% ../nbs/07_runs.ipynb #7e4a2d90
 class RunError(Exception):
@@ -93,6 +88,7 @@ def atomic_write(path: str | Path,  # the file to (re)place
         if os.path.exists(tmp): os.remove(tmp)
     return path
 
+# %% ../nbs/07_runs.ipynb #d22466ed
 def write_json(path, obj):
     "Write `obj` as indented JSON to `path` through `atomic_write`, so a reader never sees half a file."
     return atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2)))
@@ -161,6 +157,7 @@ def latest_checkpoint(run: Path, warn: Callable = print):
         except RunError as e: warn(f'skipping {e}')
     return None
 
+# %% ../nbs/07_runs.ipynb #62b378d6
 class RestoreCB(Callback):
     "Put a checkpoint's optimiser, callback and random states back after the Learner and callbacks made theirs; skip what was done."
     order = OneCycle.order + 1  # after OneCycle has made its scheduler, before ProgressCB wraps the epochs
@@ -273,6 +270,7 @@ def _plot_quality(ax, quality: list[dict]):
 # %% ../nbs/07_runs.ipynb #7582c47b
 QUALITY_FIELDS = ['epoch', 'fid', 'kid', 'precision', 'recall', 'static', 'n', 'calls', 'mixed_precision', 'seconds', 'epoch_share']
 
+# %% ../nbs/07_runs.ipynb #554df6bb
 def read_quality(run: Path) -> list[dict]:
     "The rows of `run/quality.csv` (none for runs that were never scored), numbers as numbers."
     if not (run/'quality.csv').exists(): return []
@@ -287,12 +285,14 @@ def read_losses(run: Path) -> list[dict]:
         return [dict(epoch=int(r['epoch']), split=r['split'], loss=float(r['loss']), seconds=float(r['seconds']))
                 for r in csv.DictReader(f)]
 
+# %% ../nbs/07_runs.ipynb #a06cafaa
 def read_batch_losses(run: Path) -> list[dict]:
     "The rows of `run/batch_losses.csv`: the training loss of every batch (none for runs from before it existed)."
     if not (run/'batch_losses.csv').exists(): return []
     with open(run/'batch_losses.csv') as f:
         return [dict(epoch=int(r['epoch']), batch=int(r['batch']), loss=float(r['loss'])) for r in csv.DictReader(f)]
 
+# %% ../nbs/07_runs.ipynb #61809d6b
 def write_csv(path: Path, rows: list[dict], fields: list[str]):
     "Write `rows` as a CSV file with a header, atomically."
     def write(p):
@@ -465,17 +465,23 @@ def is_run(path: Path) -> bool:
     "Whether `path` is a run folder written by `slowai_train` (it holds `slowai.json`)."
     return (Path(path)/'slowai.json').is_file()
 
+# %% ../nbs/07_runs.ipynb #c81fce61
 PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
 MIN_EVAL_N = 129  # FID over the shipped classifier's 128 features needs more samples than features
 RUN_FORMAT = 2  # slowai.json's layout; 2 always records the model's SHA-256 (runs before it name no format: 1)
 NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
+
+# %% ../nbs/07_runs.ipynb #6559824f
 RESOLUTIONS, CHANNELS = (32, 16, 8, 4), (16, 32, 64, 128)  # the U-Net's four levels (`fashion_unet`'s default channels)
+
+# %% ../nbs/07_runs.ipynb #406f349c
 RECIPES = {  # named sets of settings for `slowai_train --recipe`; the recipes notebook measures them
     'seed': dict(min_snr=None, attention='16,8,4'),  # the lessons' recipe (notebooks 01-03), with 32-channel heads
     'min-snr': dict(min_snr=5., attention='16,8,4'),  # the same, with min-SNR-5 loss weighting
 }
 DEFAULT_RECIPE = 'min-snr'  # FID 4.04 against the seed's 4.60 after 27 minutes of training (recipes notebook)
 
+# %% ../nbs/07_runs.ipynb #ca9c7ff9
 def attention_levels(spec: str) -> tuple[bool, ...] | None:
     "Whether each of the U-Net's levels attends, from a spec such as '16,8,4' (its resolutions; 'none': only the middle block); None if malformed."
     if not isinstance(spec, str): return None
@@ -483,6 +489,7 @@ def attention_levels(spec: str) -> tuple[bool, ...] | None:
     if not all(s.isdigit() and int(s) in RESOLUTIONS for s in sizes) or len(set(sizes)) != len(sizes): return None
     return tuple(r in {int(s) for s in sizes} for r in RESOLUTIONS)
 
+# %% ../nbs/07_runs.ipynb #ae354763
 @dataclass
 class RunConfig(TrainConfig):
     "A `slowai_train` run: the training recipe and what a run adds; stored in the run's `slowai.json`."
@@ -578,6 +585,7 @@ def newest_scores(run: Path) -> dict | None:
         except (OSError, ValueError): continue
     return None
 
+# %% ../nbs/07_runs.ipynb #81d0581c
 def _card_scores(run: Path) -> str:
     s = newest_scores(run)
     if s is None: return 'Not scored yet: `slowai_eval` writes `eval-*.json` beside the model, and the card shows the newest.'

@@ -26,10 +26,8 @@ from tqdm.auto import tqdm
 from .ddpm import DDPM, NoiseSchedule, as_schedule, is_conditional, reverse_loop, sampling_mode, scheduler_args
 
 # %% auto #0
-__all__ = ['DATA_RANGE', 'SOLVERS', 'STEP_SCHEDULES', 'SAMPLERS', 'trailing_steps', 'jump_step', 'ancestral', 'to_ddim',
-           'ClippedDPMSolver', 'to_dpm_solver', 'draws_noise', 'scheduler_sample', 'ClampedStep', 'ClampedUniPC',
-           'ClampedEuler', 'ClampedHeun', 'ClampedDEIS', 'schedule_args', 'to_scheduler', 'solver_steps', 'model_calls',
-           'schedule_problem', 'sample', 'CountCalls', 'measure_sampler']
+__all__ = ['SOLVERS', 'STEP_SCHEDULES', 'SAMPLERS', 'trailing_steps', 'ancestral', 'to_ddim', 'scheduler_sample', 'to_scheduler',
+           'model_calls', 'sample', 'CountCalls', 'measure_sampler']
 
 # %% ../nbs/05_homework.ipynb #bdcbeebd
 def trailing_steps(n_steps: int,  # T of the schedule
@@ -40,6 +38,7 @@ def trailing_steps(n_steps: int,  # T of the schedule
         raise ValueError(f'steps={steps!r}: expected an integer from 1 to {n_steps} (the steps of the schedule)')
     return [round(n_steps - i * n_steps / steps) - 1 for i in range(steps)]
 
+# %% ../nbs/05_homework.ipynb #fcc9dda6
 def jump_step(ddpm: DDPM | NoiseSchedule, x: torch.Tensor, eps: torch.Tensor, t: int,
               t_prev: int,  # the timestep to land on, < t; -1 means the clean image
               noise: torch.Tensor | None = None,  # z; ignored when landing on -1
@@ -143,6 +142,7 @@ def sample_skip_schedule(ddpm: DDPM, model: nn.Module,
 # %% ../nbs/05_homework.ipynb #896b20b9
 DATA_RANGE = 0.5  # slowai's images lie in [-DATA_RANGE, DATA_RANGE]
 
+# %% ../nbs/05_homework.ipynb #14063849
 def to_ddim(ddpm: DDPM,
             clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
            ) -> DDIMScheduler:
@@ -150,6 +150,7 @@ def to_ddim(ddpm: DDPM,
     return DDIMScheduler(**scheduler_args(ddpm), clip_sample=clip, clip_sample_range=DATA_RANGE, set_alpha_to_one=True,
                          timestep_spacing='trailing')
 
+# %% ../nbs/05_homework.ipynb #c11ce9c4
 class ClippedDPMSolver(DPMSolverMultistepScheduler):
     "diffusers' DPM-Solver++ stepping from the clamped clean image and the model's own noise, like DDIM's `clip_sample`."
     clip_range = DATA_RANGE
@@ -188,6 +189,7 @@ def draws_noise(sched) -> bool:
         if not any(p.kind == p.VAR_KEYWORD for p in params.values()): return False
     return False
 
+# %% ../nbs/05_homework.ipynb #9f4624f0
 def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (16, 1, 32, 32),
                      *,
                      generator: torch.Generator | None = None, device=None, progress: bool = True,
@@ -204,7 +206,6 @@ def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (1
             eps = model(sched.scale_model_input(x, t), t_batch.fill_(t)).sample
             x = sched.step(eps, t, x, **noise, **step_kwargs).prev_sample
     return x
-
 
 # %% ../nbs/05_homework.ipynb #5a9579b3
 class ClampedStep:
@@ -235,6 +236,7 @@ class ClampedHeun(ClampedStep, HeunDiscreteScheduler):
     scaled = True
 class ClampedDEIS(ClampedStep, DEISMultistepScheduler): "DEIS (log-rho, order 2), stepping from the clamped x0."
 
+# %% ../nbs/05_homework.ipynb #90f761fa
 _DPM = dict(final_sigmas_type='zero', lower_order_final=True)
 SOLVERS = {  # sampler name: (diffusers scheduler, the subclass that clamps x0, settings)
     'dpm++': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='dpmsolver++', solver_order=2, **_DPM)),  # = to_dpm_solver
@@ -250,6 +252,8 @@ STEP_SCHEDULES = dict(  # how the model calls are spread over the noise levels; 
     trailing=dict(timestep_spacing='trailing'),  # evenly in t, from t = T - 1
     karras=dict(timestep_spacing='linspace', use_karras_sigmas=True),  # evenly in sigma^(1/7)
     logsnr=dict(timestep_spacing='linspace', use_exponential_sigmas=True))  # evenly in log sigma, so in log-SNR
+
+# %% ../nbs/05_homework.ipynb #40035bd1
 # DPM-Solver's own log-SNR spacing (evenly in lambda = -log sigma): diffusers rounds its timesteps, and floors those of
 # `use_exponential_sigmas`, which would call the model at a lower noise level than the one solved for
 _DPM_LOGSNR = dict(timestep_spacing='linspace', use_lu_lambdas=True)
@@ -265,6 +269,7 @@ def schedule_args(sampler: str, schedule: str) -> dict:
     "The settings of `sampler`'s diffusers scheduler that spread its calls by `schedule`."
     return _DPM_LOGSNR if schedule == 'logsnr' and SOLVERS[sampler][0] is DPMSolverMultistepScheduler else STEP_SCHEDULES[schedule]
 
+# %% ../nbs/05_homework.ipynb #20b053cb
 def to_scheduler(ddpm: DDPM, sampler: str,  # a name in `SOLVERS`
                  schedule: str = 'trailing',  # a name in `STEP_SCHEDULES`
                  clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
@@ -276,16 +281,19 @@ def to_scheduler(ddpm: DDPM, sampler: str,  # a name in `SOLVERS`
     if clip: sched.use_clipped_model_output = use_clipped_model_output
     return sched
 
+# %% ../nbs/05_homework.ipynb #c083f8d9
 def solver_steps(sampler: str, calls: int) -> int:
     "The `set_timesteps` count that spends at most `calls` model calls (Heun calls twice a step, but once on the last)."
     return (calls + 1) // 2 if sampler == 'heun' else calls
 
+# %% ../nbs/05_homework.ipynb #85188d56
 def model_calls(sampler: str, steps: int) -> int:
     "The model calls per image that `sample` spends when asked for `steps` (Heun: the odd count at or below it)."
     return 2 * solver_steps(sampler, steps) - 1 if sampler == 'heun' else steps
 
 SAMPLERS = ('ddpm', 'ddim', *SOLVERS)
 
+# %% ../nbs/05_homework.ipynb #cfcd7228
 def schedule_problem(sampler: str, schedule: str) -> str | None:
     "Why `sampler` cannot spread its calls by `schedule`; None if it can."
     if schedule not in STEP_SCHEDULES: return f"expected one of {', '.join(STEP_SCHEDULES)}"
