@@ -20,10 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from diffusers import UNet2DModel
 from fastcore.docments import docments
 from fastcore.script import anno_parser, call_parse
 from tqdm.auto import tqdm
@@ -34,7 +32,6 @@ from .conditional import ConditionalDDPM, balanced_labels, guided_sample, guided
 from .init import init_ddpm
 from .mixed import MixedPrecision, cpu_precision
 from .pretrained import load_pretrained
-from .samplers import SAMPLERS, model_calls, sample as sample_with, schedule_problem
 from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
                          read_info, repair, run_lock, write_card, write_json)
 
@@ -250,6 +247,7 @@ def save_grid(images: torch.Tensor, path: Path, ncols: int | None = None):
     "Save a grid of [-0.5, 0.5] images as a PNG, atomically; `ncols` columns (default: about square)."
     fig = show_images(images.clamp(-0.5, 0.5).cpu(), ncols=ncols, imsize=1)
     atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=80))
+    import matplotlib.pyplot as plt  # imported on use, as diffusers is: `slowai_sample --help` needs neither
     plt.close(fig)
 
 # %% ../nbs/07_cli.ipynb #9c98b138
@@ -267,7 +265,8 @@ def tracker_names(log_with: str | None) -> list[str]:
 
 def draw(ddpm: DDPM, model: UNet2DModel, sz, cond: dict | None, **sampling) -> torch.Tensor:
     "`samplers.sample`, or `guided_sample` with the `labels` and `guidance` in `cond` (`label_args`)."
-    return guided_sample(ddpm, model, sz, **cond, **sampling) if cond else sample_with(ddpm, model, sz, **sampling)
+    from slowai.samplers import sample
+    return guided_sample(ddpm, model, sz, **cond, **sampling) if cond else sample(ddpm, model, sz, **sampling)
 
 def run_samples(ddpm: DDPM, model: UNet2DModel, n: int, seed: int, *, progress: bool = False) -> torch.Tensor:
     "`n` samples with the default sampler from seed `seed`; a conditional model draws every class in turn."
@@ -395,6 +394,7 @@ def load_model(run: str | Path | None, pretrained: bool, device: str | None = No
     return model, ddpm
 
 def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None, *, schedule: str = 'trailing'):
+    from slowai.samplers import SAMPLERS, schedule_problem
     _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
     problem = schedule_problem(sampler, schedule)
     _check(problem is None, f'--schedule {schedule}: {problem}')
@@ -415,6 +415,7 @@ def sampling_args(ddpm: DDPM, sampler: str | None, steps: int | None, eta: float
 
 def sampler_label(args: dict) -> str:
     "A short name for a sampler's settings, used in file names: `ddim-eta1-20`, `dpm++-20`, `unipc-karras-10`, `ddim-noclip-50`, ..."
+    from slowai.samplers import model_calls
     name = args['sampler'] + (f"-eta{args['eta']:g}" if args['sampler'] == 'ddim' and args['eta'] else '')
     name += f"-{args['schedule']}" if args.get('schedule', 'trailing') != 'trailing' else ''
     return name + ('-noclip' if args['sampler'] != 'ddpm' and not args['clip'] else '') + f"-{model_calls(args['sampler'], args['steps'])}"
@@ -509,6 +510,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
              schedule: str = 'trailing',  # a solver's step schedule: trailing, karras or logsnr
             ) -> dict:
     "FID, KID, precision, recall and static share of `n` samples, with their cost (and, for a conditional model, label agreement); written to `out`."
+    from slowai.samplers import model_calls
     from slowai.conditional import label_agreement
     from slowai.eval import evaluate, shipped_classifier
     need = shipped_classifier().n_features + 1

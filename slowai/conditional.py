@@ -14,7 +14,6 @@ from torch import nn
 
 from .ddpm import DDPM, as_schedule, is_conditional
 from .prelude import FASHION_CLASSES
-from .samplers import SAMPLERS, sample
 
 # %% auto #0
 __all__ = ['label_index', 'balanced_labels', 'ConditionalDDPM', 'Guided', 'guided', 'label_agreement', 'guided_sampler_problem',
@@ -182,6 +181,7 @@ def guided_sample(ddpm: DDPM, model: nn.Module,  # the schedule, and a U-Net bui
                   **kwargs,  # the rest of `samplers.sample`'s settings: schedule, generator, device, progress
                  ) -> torch.Tensor:
     "`sz` images of the classes `labels`: `samplers.sample` of the classifier-free guided `model`."
+    from slowai.samplers import SAMPLERS, sample  # on use: the command line imports this module without diffusers
     model = guided(model, labels, guidance, sz[0])
     n_steps = as_schedule(ddpm).n_steps
     calls = n_steps if steps is None else steps

@@ -15,7 +15,6 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
-from diffusers import DDPMScheduler, UNet2DModel
 from fastcore.basics import patch
 from torch import nn
 from tqdm.auto import tqdm
@@ -121,6 +120,7 @@ def scheduler_args(s: NoiseSchedule | DDPM) -> dict:
 
 def to_diffusers(s: NoiseSchedule | DDPM, **kwargs) -> DDPMScheduler:
     "A diffusers `DDPMScheduler` with the same betas and variance choice as the schedule `s` (no clipping of x0)."
+    from diffusers import DDPMScheduler  # imported on use: a command's --help and its argument errors need no diffusers
     return DDPMScheduler(**scheduler_args(s), variance_type='fixed_large' if as_schedule(s).variance == 'beta' else 'fixed_small',
                          clip_sample=False, **kwargs)
 
@@ -211,6 +211,7 @@ def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at eac
     if not (isinstance(head_dim, int) and head_dim > 0) or any(c % head_dim for c in attn):
         raise ValueError(f'head_dim={head_dim!r}: expected a positive integer that divides the attention channels {attn}')
     down = tuple('AttnDownBlock2D' if a else 'DownBlock2D' for a in attention)
+    from diffusers import UNet2DModel
     return UNet2DModel(sample_size=32, in_channels=1, out_channels=1, block_out_channels=tuple(channels),
                        norm_num_groups=norm_groups, attention_head_dim=head_dim,
                        num_class_embeds=None if num_classes is None else num_classes + 1,  # the extra row: "no label"

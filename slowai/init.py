@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import torch
-from diffusers import UNet2DModel
 from torch import nn
 
 # %% auto #0

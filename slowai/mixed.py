@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import torch
-from diffusers import UNet2DModel
 from torch import nn
 
 from .ddpm import DDPM

@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -275,6 +274,7 @@ def show_image(im: torch.Tensor | np.ndarray,  # `[H,W]`, `[1,H,W]` or `[3,H,W]`
     im = im.detach().float().cpu().numpy() if isinstance(im, torch.Tensor) else np.asarray(im)
     if im.ndim == 3 and im.shape[0] in (1, 3): im = im.transpose(1, 2, 0)
     if im.ndim == 3 and im.shape[-1] == 1: im = im[..., 0]
+    import matplotlib.pyplot as plt  # on use: a command's --help needs no plotting
     if ax is None: _, ax = plt.subplots(figsize=figsize)
     ax.imshow(im, vmin=vmin, vmax=vmax, cmap=cmap if im.ndim == 2 else None)
     ax.set_xticks([]); ax.set_yticks([])
@@ -293,6 +293,7 @@ def show_images(ims: Sequence,  # a batch `[N,C,H,W]` or a list of images
     n = len(ims)
     ncols = ncols or math.ceil(math.sqrt(n))
     nrows = math.ceil(n / ncols)
+    import matplotlib.pyplot as plt
     fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*imsize, nrows*imsize*(1.25 if titles else 1)), squeeze=False)
     for i, ax in enumerate(axs.flat):
         if i < n: show_image(ims[i], ax=ax, title=titles[i] if titles else None, **kwargs)

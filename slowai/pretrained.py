@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import torch
-from diffusers import UNet2DModel
 from torch import nn
 
 from .ddpm import DDPM
@@ -55,6 +54,7 @@ def load_pretrained_ddpm(path: str | Path,  # a folder written by `save_pretrain
     if missing: raise FileNotFoundError(f'{path}: not a saved slowai model, {", ".join(missing)} missing; '
                                         'write one with save_pretrained_ddpm, or reinstall slowai for the shipped one')
     ddpm = DDPM(**json.loads((path/SCHEDULE_FILE).read_text()))
+    from diffusers import UNet2DModel  # on use: a command's --help and its argument errors need no diffusers
     model = UNet2DModel.from_pretrained(path, torch_dtype=torch.float32, use_safetensors=True)
     return ddpm, model.to(default_device() if device is None else device).eval()
 

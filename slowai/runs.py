@@ -25,10 +25,8 @@ from pathlib import Path
 try: import fcntl  # advisory file locks (POSIX)
 except ImportError: fcntl = None
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from diffusers import DDPMPipeline, UNet2DModel
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes, load_file, save_file
 
@@ -194,6 +192,7 @@ UNET_WEIGHTS = 'unet/diffusion_pytorch_model.safetensors'  # the run's model, as
 def staged_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
     "Save `model` and a matching `DDPMScheduler` as a diffusers `DDPMPipeline` in a temporary folder in `run`; yields the folder and the SHA-256 of its weights."
     with tempfile.TemporaryDirectory(dir=run, prefix='.pipeline.') as tmp:
+        from diffusers import DDPMPipeline  # on use, like every diffusers import of the command line's modules
         with os_errors(tmp): DDPMPipeline(unet=model, scheduler=to_diffusers(ddpm)).save_pretrained(tmp, safe_serialization=True)
         mask = _umask()
         for folder, dirs, files in os.walk(tmp):  # the usual modes (safetensors writes owner-only files)
@@ -234,6 +233,7 @@ def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
                 quality: list[dict] = (),  # rows of `quality.csv`: FID and the rest, per scored epoch
                ):
     "Draw the training loss per batch (raw and smoothed) and the eval loss per epoch to a PNG, atomically; FID beside them."
+    import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 2 if quality else 1, figsize=(11 if quality else 6, 3.5), squeeze=False)
     ax = axs[0, 0]
     if quality: _plot_quality(axs[0, 1], quality)
@@ -745,6 +745,7 @@ def load_run(run: str | Path, device: str | None = None,
                        f'slowai_train --out {run} --resume writes it again from the newest checkpoint')
     try:
         state = load_bytes(data)
+        from diffusers import UNet2DModel
         model = UNet2DModel.from_config(UNet2DModel.load_config(run/'unet'))
         model.load_state_dict(state)
     except Exception as e: raise RunError(f'{run/"unet"}: the saved model does not load ({type(e).__name__}: {e})') from None
