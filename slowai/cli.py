@@ -130,6 +130,25 @@ def training_ddpm(cfg: RunConfig, base: type | None = None, **kwargs) -> DDPM:
     from slowai.recipes import recipe_ddpm  # the recipes notebook's weighting, mixed into the plain callback
     return recipe_ddpm(base, cfg.n_steps, min_snr=cfg.min_snr, **kwargs)
 
+# %% ../nbs/07_cli.ipynb #5b1133b9
+def start_weights(cfg: RunConfig, ddpm: DDPM) -> dict[str, torch.Tensor]:
+    "The float32 weights `--init_from` names (`pretrained`: the shipped model of the run's kind; else a run's final model), checked against the run's U-Net and schedule."
+    src = cfg.init_from
+    if src == 'pretrained': theirs, model = load_pretrained('cpu', conditional=cfg.conditional)
+    else:
+        _check(Path(src).is_dir() and is_run(src), f'--init_from {src}: not a slowai run folder (no slowai.json); give a run '
+               'folder written by slowai_train, or pretrained for the shipped model')
+        try: model, theirs, _ = load_run(src, 'cpu')
+        except RunError as e: raise UsageError(f'--init_from {e}') from None
+    _check(theirs.sched.config() == ddpm.sched.config(), f'--init_from {src}: its noise schedule ({theirs.sched.config()}) '
+           f"differs from this run's ({ddpm.sched.config()}); give the --n_steps it was trained with")
+    mine = fashion_unet(num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim, attention=cfg.attention_levels)
+    same = lambda a, b: list(a) == list(b) if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) else a == b
+    differ = [k for k in mine.config if not k.startswith('_') and not same(mine.config[k], model.config.get(k))]
+    _check(not differ, f'--init_from {src}: its U-Net differs from this run\'s in {", ".join(differ)}; give the --head_dim, '
+           '--attention and --conditional it was trained with')
+    return {k: v.float() for k, v in model.state_dict().items()}
+
 # %% ../nbs/07_cli.ipynb #6f834487
 def train_run(out: str | Path,  # the run folder to create (or continue, with `resume`)
               resume: bool = False,  # continue the run in `out` from its newest checkpoint (only `epochs`, `samples`, `eval_every` and `eval_n` may change)
@@ -174,14 +193,17 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
     torch.manual_seed(cfg.seed)
     ddpm, precision = _precision(cfg, device, accelerate)  # it can still refuse the arguments: before anything is written
     dls = get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed)  # missing or damaged data is refused before the folder exists
+    start = None
+    if cfg.init_from is not None and (not resume or found is None):  # a resumed run starts from its own checkpoint
+        with torch.random.fork_rng(devices=[]): start = start_weights(cfg, ddpm)  # a refusal comes before the folder is made
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out) if main else contextlib.nullcontext():  # one writer: a second slowai_train on this folder is refused
         _train_locked(out, cfg, info if resume else None, main, device=device, progress=progress, extra_cbs=extra_cbs,
-                      ddpm=ddpm, precision=precision, dls=dls)
+                      ddpm=ddpm, precision=precision, dls=dls, start=start)
     return out
 
 # %% ../nbs/07_cli.ipynb #601a931c
-def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, precision, dls):
+def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, precision, dls, start=None):
     "`train_run` once the folder is ours (`info`: the run's `slowai.json` when resuming): repair or start it, build the Learner, restore, fit, sample."
     unet = partial(fashion_unet, num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim,
                    attention=cfg.attention_levels)
@@ -201,6 +223,7 @@ def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, pr
             with torch.random.fork_rng(devices=[]): repair(out, unet(), ddpm, info | cfg.to_json())
     model = unet()
     if cfg.init: init_ddpm(model)
+    if start is not None: model.load_state_dict(start)  # --init_from: the EMA starts from these weights too
     run_cb = RunCB(out, ddpm, cfg.to_json())
     if cfg.scoring_every:  # the scores travel with each epoch's checkpoint (RunCB); the best epoch's checkpoint is kept
         extra_cbs = (QualityCB(ddpm, cfg.scoring_every, cfg.eval_n, cfg.seed, conditional=cfg.conditional), *extra_cbs)

@@ -507,6 +507,8 @@ class RunConfig(TrainConfig):
     eval_every: int | None = setting(None, 'score the EMA weights every N epochs and after the last (FID, KID, precision, recall, '
                                      'static share; see --eval_n); 0: never; default 1, or 0 with --subset')
     eval_n: int = setting(500, 'samples scored each time, with DDIM eta 1 at 20 calls (at least 129)')
+    init_from: str | None = setting(None, "start from these weights instead of init_ddpm: pretrained (the shipped model of the "
+                                    'same kind) or a run folder; its U-Net must have this run\'s architecture')
     cycle_start: int = setting(0, 'the epoch at which the one-cycle learning rate schedule began (a changed --epochs starts a new one)',
                                cli=False)
 
@@ -525,6 +527,8 @@ class RunConfig(TrainConfig):
               'expected a positive gamma up to 10,000 (5 is usual), or None for an unweighted loss')
         _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
               'the share of dropped labels must be from 0 up to 1 (not 1)')
+        _need(self.init_from is None or (isinstance(self.init_from, str) and self.init_from.strip() != ''), 'init_from',
+              self.init_from, 'expected pretrained or a run folder')
         _need(_number(self.cycle_start, True) and 0 <= self.cycle_start < self.epochs, 'cycle_start', self.cycle_start,
               'must be an epoch of the run')
         _need(self.eval_every is None or (_number(self.eval_every, True) and 0 <= self.eval_every <= _MAX_EPOCHS), 'eval_every',
@@ -550,6 +554,7 @@ class RunConfig(TrainConfig):
                  eval_n=self.eval_n, attention=self.attention, min_snr=self.min_snr)
         if self.collapse != TrainConfig.collapse: d['collapse'] = self.collapse
         if self.cycle_start: d['cycle_start'] = self.cycle_start
+        if self.init_from is not None: d['init_from'] = self.init_from
         if self.conditional: d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
         return d
 
@@ -566,7 +571,8 @@ class RunConfig(TrainConfig):
                        collapse=info.get('collapse', TrainConfig.collapse), conditional=bool(cond),
                        p_uncond=cond.get('p_uncond', RunConfig.p_uncond), cycle_start=info.get('cycle_start', 0),
                        eval_every=info.get('eval_every', 0), eval_n=info.get('eval_n', RunConfig.eval_n),  # older runs: never scored,
-                       attention=info.get('attention', RECIPES['seed']['attention']), min_snr=info.get('min_snr'))  # the seed recipe
+                       attention=info.get('attention', RECIPES['seed']['attention']), min_snr=info.get('min_snr'),
+                       init_from=info.get('init_from'))  # the seed recipe
         except KeyError as e: raise ConfigError('slowai.json', sorted(info), f'the setting {e.args[0]!r} is missing') from None
         except TypeError as e: raise ConfigError('slowai.json', sorted(info), f'a setting has the wrong form ({e})') from None
 
@@ -576,7 +582,7 @@ _CARD_SETTINGS = {'epochs': 'epochs', 'bs': 'batch size', 'lr': 'peak learning r
                  'seed': 'seed', 'subset': 'training images', 'ema': 'EMA decay of the weights',
                  'clip_grad': 'gradient norm clip', 'mixed_precision': 'mixed precision', 'init': 'init_ddpm',
                  'head_dim': 'attention head channels', 'attention': 'attention at resolutions',
-                 'min_snr': 'min-SNR loss weighting gamma', 'processes': 'processes'}
+                 'min_snr': 'min-SNR loss weighting gamma', 'init_from': 'started from the weights of', 'processes': 'processes'}
 
 def newest_scores(run: Path) -> dict | None:
     "The newest `eval-*.json` that `slowai_eval` wrote in `run` (with its file name), if one can be read."

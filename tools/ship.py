@@ -4,7 +4,8 @@
 The run's EMA weights go into `slowai/models/fashion-ddpm` (or `fashion-cond` for a conditional run) in float16, with
 its schedule, its losses (`losses.csv`, `batch_losses.csv`, `losses.png`), the samples it drew when training ended,
 and `training.json`: the run's settings, the command that trained it, the CPU and the arithmetic (what `auto` picked there), from which the conditional notebook writes
-the model card. The folder is built beside the old one and swapped in whole. Then `slowai_eval --pretrained` scores
+the model card; a run started with `--init_from pretrained` also keeps the record of the model it started from
+(`started_from`). The folder is built beside the old one and swapped in whole. Then `slowai_eval --pretrained` scores
 the shipped copy (n images, DDIM eta 1 at 20 and at 50 calls, seed 0) into the folder, where the card finds them.
 """
 import argparse
@@ -42,6 +43,10 @@ for name in COPIED:
 kept = {k: v for k, v in info.items() if k not in ('weights', 'checkpoint')}  # the run's own files are not shipped
 arithmetic = info['mixed_precision'] if info['mixed_precision'] != 'auto' else cpu_precision('train', report=None)  # auto: this CPU's verdict
 kept |= dict(command=a.command, cpu=cpu_name(), cpus=os.cpu_count(), arithmetic={'no': 'float32', 'bf16': 'bfloat16'}.get(arithmetic, arithmetic))
+if info.get('init_from') == 'pretrained':  # trained on from the model shipped now: the card names that model, whose record is kept
+    before = json.loads((dest/'training.json').read_text())
+    kept |= dict(init_from=f"the model shipped before it ({before['epochs_done']} epochs; its record is started_from in training.json)",
+                 started_from=before)
 (stage/'training.json').write_text(json.dumps(kept, indent=1) + '\n')
 old = dest.with_name(f'.{dest.name}.old')
 if dest.exists(): os.replace(dest, old)
