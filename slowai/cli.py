@@ -131,6 +131,10 @@ def training_ddpm(cfg: RunConfig, base: type | None = None, **kwargs) -> DDPM:
     return recipe_ddpm(base, cfg.n_steps, min_snr=cfg.min_snr, **kwargs)
 
 # %% ../nbs/07_cli.ipynb #5b1133b9
+def run_unet(cfg: RunConfig) -> UNet2DModel:
+    "A fresh U-Net of the run's architecture (its classes, head size and attending resolutions)."
+    return fashion_unet(num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim, attention=cfg.attention_levels)
+
 def start_weights(cfg: RunConfig, ddpm: DDPM) -> dict[str, torch.Tensor]:
     "The float32 weights `--init_from` names (`pretrained`: the shipped model of the run's kind; else a run's final model), checked against the run's U-Net and schedule."
     src = cfg.init_from
@@ -142,7 +146,7 @@ def start_weights(cfg: RunConfig, ddpm: DDPM) -> dict[str, torch.Tensor]:
         except RunError as e: raise UsageError(f'--init_from {e}') from None
     _check(theirs.sched.config() == ddpm.sched.config(), f'--init_from {src}: its noise schedule ({theirs.sched.config()}) '
            f"differs from this run's ({ddpm.sched.config()}); give the --n_steps it was trained with")
-    mine = fashion_unet(num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim, attention=cfg.attention_levels)
+    mine = run_unet(cfg)
     same = lambda a, b: list(a) == list(b) if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) else a == b
     differ = [k for k in mine.config if not k.startswith('_') and not same(mine.config[k], model.config.get(k))]
     _check(not differ, f'--init_from {src}: its U-Net differs from this run\'s in {", ".join(differ)}; give the --head_dim, '
@@ -205,8 +209,7 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
 # %% ../nbs/07_cli.ipynb #601a931c
 def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, precision, dls, start=None):
     "`train_run` once the folder is ours (`info`: the run's `slowai.json` when resuming): repair or start it, build the Learner, restore, fit, sample."
-    unet = partial(fashion_unet, num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim,
-                   attention=cfg.attention_levels)
+    unet = partial(run_unet, cfg)
     found = None
     if info is None:  # a new run; checked again under the lock, since another slowai_train may have started it meanwhile
         if main:
