@@ -142,7 +142,7 @@ def start_weights(cfg: RunConfig, ddpm: DDPM) -> dict[str, torch.Tensor]:
     else:
         _check(Path(src).is_dir() and is_run(src), f'--init_from {src}: not a slowai run folder (no slowai.json); give a run '
                'folder written by slowai_train, or pretrained for the shipped model')
-        try: model, theirs, _ = load_run(src, 'cpu')
+        try: theirs, model, _ = load_run(src, 'cpu')
         except RunError as e: raise UsageError(f'--init_from {e}') from None
     _check(theirs.sched.config() == ddpm.sched.config(), f'--init_from {src}: its noise schedule ({theirs.sched.config()}) '
            f"differs from this run's ({ddpm.sched.config()}); give the --n_steps it was trained with")
@@ -401,8 +401,8 @@ class TrackerCB(Callback):
 def load_model(run: str | Path | None, pretrained: bool, device: str | None = None,
                conditional: bool = False,  # with `pretrained`: the shipped class-conditional model
                *, epoch: str | int | None = None,  # with `run`: 'best' or an epoch number, whose checkpoint is loaded
-              ) -> tuple[UNet2DModel, DDPM]:
-    "The U-Net and schedule of a run folder, or of a shipped model when `pretrained`; exactly one must be given."
+              ) -> tuple[DDPM, UNet2DModel]:
+    "The schedule and U-Net of a run folder, or of a shipped model when `pretrained`; exactly one must be given."
     _check((run is None) != (not pretrained), '--run RUN or --pretrained: give exactly one' if pretrained else
            '--run is required: a run folder written by slowai_train (or --pretrained for the model that ships with slowai)')
     _check_device(device)  # one that is not here is refused before any work
@@ -412,12 +412,12 @@ def load_model(run: str | Path | None, pretrained: bool, device: str | None = No
         epoch = int(epoch)
     if pretrained:
         ddpm, model = load_pretrained(device or 'cpu', conditional=conditional)
-        return model, ddpm
+        return ddpm, model
     _check(Path(run).is_dir(), f'--run {run}: no such folder')
     _check(is_run(run), f'--run {run}: not a slowai run folder (no slowai.json); for the model that ships with slowai use --pretrained')
-    try: model, ddpm, _ = load_run(run, device, epoch)
+    try: ddpm, model, _ = load_run(run, device, epoch)
     except RunError as e: raise UsageError(f'--run {e}') from None
-    return model, ddpm
+    return ddpm, model
 
 def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None, *, schedule: str = 'trailing'):
     from slowai.samplers import SAMPLERS, schedule_problem
@@ -488,7 +488,7 @@ def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int =
     _output_file(Path(out), f'--out {out}')  # before any sampling
     if sampler is not None or steps is not None or schedule != 'trailing':
         _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0., schedule=schedule)
-    model, ddpm = load_model(run, pretrained, device, conditional=label is not None or guidance is not None, epoch=epoch)
+    ddpm, model = load_model(run, pretrained, device, conditional=label is not None or guidance is not None, epoch=epoch)
     args = sampling_args(ddpm, sampler, steps, eta, clip=clip, schedule=schedule)
     cond = label_args(model, label, guidance, n, sampling=args, n_steps=ddpm.n_steps)
     _, arithmetic = sampling_precision(mixed_precision, model.device)
@@ -547,7 +547,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
     _check_memory(n)
     if sampler is not None or steps is not None or schedule != 'trailing':
         _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0., schedule=schedule)
-    model, ddpm = load_model(run, pretrained, device, conditional=guidance is not None, epoch=epoch)
+    ddpm, model = load_model(run, pretrained, device, conditional=guidance is not None, epoch=epoch)
     args = sampling_args(ddpm, sampler, steps, eta, clip=clip, schedule=schedule)
     cond = label_args(model, None, guidance, n, sampling=args, n_steps=ddpm.n_steps)  # every class equally often
     guided_by = f"-w{cond['guidance']:g}" if cond else ''  # a conditional model: one file per guidance weight

@@ -610,7 +610,7 @@ def _card_use(run: Path, cond: bool) -> str:
              "the pipeline maps x to x/2 + 0.5, made for data in [-1, 1]; slowai's is in [-0.5, 0.5]\n```")
     return (f"With slowai (`pip install \"slowai @ git+https://github.com/slowai/slowai\"`):\n\n```sh\nslowai_sample --run {name} "
             f"--out grid.png{' --label sneaker' if cond else ''}\n```\n\n```python\nfrom slowai import {fn}\n"
-            f"from slowai.runs import load_run\nmodel, ddpm, info = load_run('{name}')\nimages = {fn}(ddpm, model, "
+            f"from slowai.runs import load_run\nddpm, model, info = load_run('{name}')\nimages = {fn}(ddpm, model, "
             f"(16, 1, 32, 32), 'ddim', {draw}steps=50, eta=1.)  # [-0.5, 0.5]\n```\n\n"
             f"With plain diffusers:\n\n{plain}")
 
@@ -726,8 +726,8 @@ def _check_scheduler(run: Path, ddpm: DDPM):
 
 def load_run(run: str | Path, device: str | None = None,
              epoch: int | str | None = None,  # 'best' (the best-scored epoch) or an epoch number: its checkpoint's weights
-            ) -> tuple[UNet2DModel, DDPM, dict]:
-    "The U-Net (EMA weights if the run kept them), its `DDPM` and the run's settings, each checked: `RunError` for anything damaged."
+            ) -> tuple[DDPM, UNet2DModel, dict]:
+    "The run's `DDPM`, its U-Net (EMA weights if the run kept them) and its settings, each checked: `RunError` for anything damaged."
     run = Path(run)
     if not run.is_dir(): raise RunError(f'{run}: no such folder')
     info, _ = read_info(run)
@@ -761,7 +761,7 @@ def load_run(run: str | Path, device: str | None = None,
     _check_scheduler(run, ddpm)
     if epoch is not None: _load_epoch(run, info, model, epoch)
     if device is not None: model.to(device)
-    return model.eval(), ddpm, info
+    return ddpm, model.eval(), info
 
 def _load_epoch(run: Path, info: dict, model: UNet2DModel, epoch: int | str):
     "Put the weights of an epoch's checkpoint (its EMA weights, if kept) into `model`."
