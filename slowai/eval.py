@@ -21,22 +21,11 @@ from safetensors.torch import save_file
 from torch import nn
 
 from .prelude import (Callback, DeviceCB, Learner, MetricsCB, OneCycle, ProgressCB, accuracy,
-                            default_device, get_dls, load_fashion_mnist, to_model_images)
+                            conv_block, default_device, get_dls, load_fashion_mnist, to_model_images)
 
 # %% auto #0
 __all__ = ['FashionClassifier', 'train_classifier', 'classifier_accuracy', 'shipped_classifier', 'features', 'fid', 'kid',
            'precision_recall', 'static_fraction', 'evaluate']
-
-# %% ../nbs/06_eval.ipynb #b899433b
-def conv_bn(ni: int,  # input channels
-            nf: int,  # output channels
-            stride: int = 1,  # 2 halves the height and width
-            act: bool = True,  # end with a ReLU
-           ) -> nn.Sequential:
-    "A 3×3 convolution without bias, then batch norm, then (optionally) ReLU."
-    layers = [nn.Conv2d(ni, nf, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(nf)]
-    if act: layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
 
 # %% ../nbs/06_eval.ipynb #18fdd298
 class ResBlock(nn.Module):
@@ -46,7 +35,7 @@ class ResBlock(nn.Module):
                  stride: int = 1,  # 2 halves the height and width
                 ):
         super().__init__()
-        self.convs = nn.Sequential(conv_bn(ni, nf, stride), conv_bn(nf, nf, act=False))
+        self.convs = nn.Sequential(conv_block(ni, nf, stride), conv_block(nf, nf, 1, act=False))
         nn.init.zeros_(self.convs[-1][1].weight)  # the block starts as its shortcut
         self.shortcut = (nn.Identity() if ni == nf and stride == 1 else
                          nn.Sequential(nn.Conv2d(ni, nf, 1, stride=stride, bias=False), nn.BatchNorm2d(nf)))
@@ -62,7 +51,7 @@ class FashionClassifier(nn.Module):
                 ):
         super().__init__()
         self.channels, self.blocks = tuple(channels), blocks
-        self.stem = conv_bn(1, channels[0])
+        self.stem = conv_block(1, channels[0], 1)
         stages = []
         for ni, nf in zip(channels[:-1], channels[1:]):
             stages += [ResBlock(ni, nf, stride=2)] + [ResBlock(nf, nf) for _ in range(blocks - 1)]

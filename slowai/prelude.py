@@ -663,9 +663,14 @@ class DivergenceCB(Callback):
                 '(more epochs, or a larger pct_start for OneCycle).')
 
 # %% ../nbs/00_prelude.ipynb #10f1a986
-def conv_block(ni: int, nf: int, stride: int = 2) -> nn.Sequential:
-    "3×3 convolution, batch norm, ReLU."
-    return nn.Sequential(nn.Conv2d(ni, nf, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(nf), nn.ReLU())
+def conv_block(ni: int,  # input channels
+               nf: int,  # output channels
+               stride: int = 2,  # 2 halves the height and width
+               act: bool = True,  # end with a ReLU
+              ) -> nn.Sequential:
+    "3×3 convolution without bias, batch norm, then (optionally) ReLU."
+    layers = [nn.Conv2d(ni, nf, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(nf)]
+    return nn.Sequential(*layers, nn.ReLU()) if act else nn.Sequential(*layers)
 
 def small_cnn(n_classes: int = 10) -> nn.Sequential:
     "A four-layer CNN classifier for 1×32×32 images."
