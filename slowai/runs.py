@@ -19,7 +19,7 @@ import signal
 import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 try: import fcntl  # advisory file locks (POSIX)
@@ -548,33 +548,50 @@ class RunConfig(TrainConfig):
 
     def to_json(self) -> dict:
         "The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the run)."
-        d = dict(format_version=RUN_FORMAT, epochs=self.epochs, bs=self.bs, lr=self.lr, seed=self.seed, subset=self.subset, ema=self.ema,
-                 clip_grad=self.clip_grad, n_samples=self.samples, ddpm=DDPM(self.n_steps).config(), eps=self.eps,
-                 mixed_precision=self.mixed_precision, init=self.init, head_dim=self.head_dim, eval_every=self.eval_every,
-                 eval_n=self.eval_n, attention=self.attention, min_snr=self.min_snr)
-        if self.collapse != TrainConfig.collapse: d['collapse'] = self.collapse
-        if self.cycle_start: d['cycle_start'] = self.cycle_start
-        if self.init_from is not None: d['init_from'] = self.init_from
+        d = dict(format_version=RUN_FORMAT)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _NESTED or (f.name in _OMITTED and value == _OMITTED[f.name]): continue
+            d[_STORED_AS.get(f.name, f.name)] = value
+        d['ddpm'] = DDPM(self.n_steps).config()
         if self.conditional: d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
         return d
 
     @classmethod
     def from_json(cls, info: dict) -> RunConfig:
-        "The config stored in a run's `slowai.json`; settings older runs lack get the values those runs were made with."
+        "The config stored in a run's `slowai.json`; a setting an older run lacks gets its row of `MIGRATIONS`."
         if not isinstance(info, dict): raise ConfigError('slowai.json', type(info).__name__, 'expected a JSON object of settings')
         cond = info.get('conditional') or {}
+        kw = {}
         try:
-            return cls(epochs=info['epochs'], bs=info['bs'], lr=info['lr'], seed=info['seed'], subset=info['subset'],
-                       ema=info['ema'], clip_grad=info['clip_grad'], samples=info['n_samples'], n_steps=info['ddpm']['n_steps'],
-                       eps=info.get('eps', 1e-8), mixed_precision=info.get('mixed_precision', 'no'),  # older runs: Adam's
-                       init=info.get('init', False), head_dim=info.get('head_dim', 8),  # default eps, fp32, diffusers' init and heads
-                       collapse=info.get('collapse', TrainConfig.collapse), conditional=bool(cond),
-                       p_uncond=cond.get('p_uncond', RunConfig.p_uncond), cycle_start=info.get('cycle_start', 0),
-                       eval_every=info.get('eval_every', 0), eval_n=info.get('eval_n', RunConfig.eval_n),  # older runs: never scored,
-                       attention=info.get('attention', RECIPES['seed']['attention']), min_snr=info.get('min_snr'),
-                       init_from=info.get('init_from'))  # the seed recipe
+            for f in fields(cls):
+                key = _STORED_AS.get(f.name, f.name)
+                if f.name == 'n_steps': kw[f.name] = info['ddpm']['n_steps']
+                elif f.name == 'conditional': kw[f.name] = bool(cond)
+                elif f.name == 'p_uncond': kw[f.name] = cond.get('p_uncond', f.default)
+                elif key in info: kw[f.name] = info[key]
+                elif f.name in MIGRATIONS: kw[f.name] = MIGRATIONS[f.name][0]
+                else: raise KeyError(key)
+            return cls(**kw)
         except KeyError as e: raise ConfigError('slowai.json', sorted(info), f'the setting {e.args[0]!r} is missing') from None
         except TypeError as e: raise ConfigError('slowai.json', sorted(info), f'a setting has the wrong form ({e})') from None
+
+# %% ../nbs/07_runs.ipynb #2b6f117d
+# how `slowai.json` (format 2) stores a `RunConfig`: each field under its name, but for these
+_STORED_AS = dict(samples='n_samples')
+_NESTED = ('n_steps', 'conditional', 'p_uncond')  # stored as the `ddpm` schedule and the `conditional` object
+_OMITTED = dict(collapse=TrainConfig.collapse, cycle_start=0, init_from=None)  # written only when they differ from this
+
+MIGRATIONS = {  # a setting that a run made before it does not store: (the value that run was made with, why)
+    'eps': (1e-8, "Adam's own default, before eps was a setting"),
+    'mixed_precision': ('no', 'float32 throughout, before mixed precision'),
+    'init': (False, "diffusers' initialisation, before init_ddpm"),
+    'head_dim': (8, "diffusers' attention heads of 8 channels"),
+    'eval_every': (0, 'never scored while training, before quality.csv'),
+    'eval_n': (RunConfig.eval_n, 'unused by a run that never scored'),
+    'attention': (RECIPES['seed']['attention'], 'the seed recipe, before --recipe'),
+    'min_snr': (RECIPES['seed']['min_snr'], 'the seed recipe: an unweighted loss'),
+} | {name: (value, 'left out of slowai.json when it has this value') for name, value in _OMITTED.items()}
 
 # %% ../nbs/07_runs.ipynb #0cab122c
 CARD = 'README.md'  # a model folder's card, as the Hugging Face Hub reads it
