@@ -249,9 +249,17 @@ def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
     evals = [(ends[r['epoch']], r['loss']) for r in rows if r['split'] == 'eval' and r['epoch'] in ends]
     if evals: ax.plot(*zip(*evals), 'o-', color='C1', label='eval, per epoch')
     if not batches: ax.set_xlabel('epochs finished')
-    ax.set_yscale('log'); ax.set_ylabel('MSE loss'); ax.legend(); fig.tight_layout()
+    ax.set_yscale('log'); _plain_log_labels(ax); ax.set_ylabel('MSE loss'); ax.legend(); fig.tight_layout()
     try: atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=100))
     finally: plt.close(fig)
+
+def _plain_log_labels(ax):
+    "Label a log y axis that spans less than a decade at its minor ticks too, as plain numbers (1.5, not 1.5×10⁰)."
+    from matplotlib.ticker import FuncFormatter
+    lo, hi = ax.get_ylim()
+    plain = FuncFormatter(lambda v, _: f'{v:g}')
+    ax.yaxis.set_major_formatter(plain)
+    if hi < 10 * lo: ax.yaxis.set_minor_formatter(plain)
 
 def _plot_quality(ax, quality: list[dict]):
     "FID per scored epoch (log scale), the best one marked, and recall on a second axis."
@@ -259,7 +267,9 @@ def _plot_quality(ax, quality: list[dict]):
     ax.plot(epochs, [q['fid'] for q in quality], 'o-', color='C2', label='FID')
     best = min(quality, key=lambda q: q['fid'])
     ax.plot([best['epoch'] + 1], [best['fid']], '*', ms=14, color='C2', label=f"best: epoch {best['epoch'] + 1}")
-    ax.set_yscale('log'); ax.set_xlabel('epochs finished'); ax.set_ylabel('FID (shipped classifier)')
+    ax.set_yscale('log'); _plain_log_labels(ax); ax.set_xlabel('epochs finished'); ax.set_ylabel('FID (shipped classifier)')
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
     rec = ax.twinx()
     rec.plot(epochs, [q['recall'] for q in quality], 's--', color='C4', alpha=0.7, label='recall')
     rec.set_ylim(0, 1); rec.set_ylabel('recall')
@@ -576,7 +586,7 @@ class RunConfig(TrainConfig):
         except KeyError as e: raise ConfigError('slowai.json', sorted(info), f'the setting {e.args[0]!r} is missing') from None
         except TypeError as e: raise ConfigError('slowai.json', sorted(info), f'a setting has the wrong form ({e})') from None
 
-# %% ../nbs/07_runs.ipynb #2b6f117d
+# %% ../nbs/07_runs.ipynb #71b2707b
 # how `slowai.json` (format 2) stores a `RunConfig`: each field under its name, but for these
 _STORED_AS = dict(samples='n_samples')
 _NESTED = ('n_steps', 'conditional', 'p_uncond')  # stored as the `ddpm` schedule and the `conditional` object
