@@ -193,7 +193,16 @@ def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x
                         return_all=return_all)
 
 # %% ../nbs/01_ddpm.ipynb #d27aa149
-def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at each of the four resolutions
+_UNET_CHANNELS = (16, 32, 64, 128)  # the default widths of the four levels, from 32×32 down to 4×4
+
+def _head_dim_problem(head_dim, channels: Sequence[int], attention: Sequence[bool]) -> str | None:
+    "Why `head_dim` cannot split every attention layer of a U-Net with these levels into heads; None if it can."
+    attn = list(dict.fromkeys([c for c, a in zip(channels, attention) if a] + [channels[-1]]))  # the middle block attends too
+    if isinstance(head_dim, int) and not isinstance(head_dim, bool) and head_dim > 0 and not any(c % head_dim for c in attn):
+        return None
+    return f'expected a divisor of {math.gcd(*attn)} (the attention layers have {", ".join(map(str, attn))} channels)'
+
+def fashion_unet(channels: Sequence[int] = _UNET_CHANNELS,  # channels at each of the four resolutions
                  norm_groups: int = 8,  # GroupNorm groups; must divide every entry of `channels`
                  num_classes: int | None = None,  # labels for a class-conditional model; None: unconditional
                  head_dim: int = 8,  # channels per attention head (diffusers' default, 8); must divide the attention channels
@@ -207,9 +216,7 @@ def fashion_unet(channels: Sequence[int] = (16, 32, 64, 128),  # channels at eac
     n = len(channels)
     attention = (False,) + (True,) * (n - 1) if attention is None else tuple(attention)
     if len(attention) != n: raise ValueError(f'attention={list(attention)}: expected one True or False per resolution ({n})')
-    attn = list(dict.fromkeys([c for c, a in zip(channels, attention) if a] + [channels[-1]]))  # the middle block attends too
-    if not (isinstance(head_dim, int) and head_dim > 0) or any(c % head_dim for c in attn):
-        raise ValueError(f'head_dim={head_dim!r}: expected a positive integer that divides the attention channels {attn}')
+    if problem := _head_dim_problem(head_dim, channels, attention): raise ValueError(f'head_dim={head_dim!r}: {problem}')
     down = tuple('AttnDownBlock2D' if a else 'DownBlock2D' for a in attention)
     from diffusers import UNet2DModel
     return UNet2DModel(sample_size=32, in_channels=1, out_channels=1, block_out_channels=tuple(channels),

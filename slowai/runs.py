@@ -31,7 +31,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes, load_file, save_file
 
 from .prelude import CancelFitException, Callback, DivergenceCB, Learner, OneCycle, _sha256_file
-from .ddpm import DDPM, ConfigError, TrainConfig, setting, to_diffusers, _need, _number, _MAX_EPOCHS, _TRAIN_IMAGES
+from .ddpm import (DDPM, ConfigError, TrainConfig, setting, to_diffusers, _head_dim_problem, _need, _number,
+                         _MAX_EPOCHS, _TRAIN_IMAGES, _UNET_CHANNELS)
 
 # %% auto #0
 __all__ = ['RECIPES', 'DEFAULT_RECIPE', 'RunError', 'atomic_write', 'RestoreCB', 'read_quality', 'read_losses', 'RunCB', 'is_run',
@@ -482,7 +483,7 @@ RUN_FORMAT = 2  # slowai.json's layout; 2 always records the model's SHA-256 (ru
 NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
 
 # %% ../nbs/07_runs.ipynb #6559824f
-RESOLUTIONS, CHANNELS = (32, 16, 8, 4), (16, 32, 64, 128)  # the U-Net's four levels (`fashion_unet`'s default channels)
+RESOLUTIONS = (32, 16, 8, 4)  # the sizes of the U-Net's four levels
 
 # %% ../nbs/07_runs.ipynb #406f349c
 RECIPES = {  # named sets of settings for `slowai_train --recipe`; the recipes notebook measures them
@@ -530,9 +531,8 @@ class RunConfig(TrainConfig):
         levels = attention_levels(self.attention)
         _need(levels is not None, 'attention', self.attention, 'expected resolutions from 32, 16, 8 and 4, comma-separated '
               '(such as 16,8,4), or none')
-        attending = [c for c, a in zip(CHANNELS, levels) if a] + [CHANNELS[-1]]  # the middle block always attends
-        _need(_number(self.head_dim, True) and self.head_dim > 0 and all(c % self.head_dim == 0 for c in attending),
-              'head_dim', self.head_dim, f'expected a divisor of {min(attending)} (the narrowest attention layer), such as 8 or 16')
+        problem = _head_dim_problem(self.head_dim, _UNET_CHANNELS, levels)  # the rule `fashion_unet` applies
+        _need(problem is None, 'head_dim', self.head_dim, problem)
         _need(self.min_snr is None or (_number(self.min_snr) and 0 < self.min_snr <= 1e4), 'min_snr', self.min_snr,
               'expected a positive gamma up to 10,000 (5 is usual), or None for an unweighted loss')
         _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
