@@ -327,6 +327,15 @@ class QualityCB(Callback):
     def after_epoch(self, learn):
         e = learn.epoch
         if learn.training or not learn.is_main or not ((e + 1) % self.every == 0 or e + 1 == learn.n_epochs): return
+        try:
+            with torch.random.fork_rng(devices=[]): self.score(learn, e)  # the training draws what it would draw unscored
+        except Exception as err:  # a scoring that fails costs its row, never the epoch it scores: RunCB still saves that
+            learn.quality, learn.epoch_extras = None, {}
+            print(f'warning: scoring epoch {e + 1} failed ({type(err).__name__}: {err}); the epoch is saved without its '
+                  'scores', file=sys.stderr, flush=True)
+
+    def score(self, learn, e: int):
+        "Sample and score the EMA weights after epoch `e`."
         from slowai.conditional import label_agreement
         from slowai.eval import evaluate
         model = learn.ema.model if getattr(learn, 'ema', None) is not None else learn.unwrapped_model

@@ -154,8 +154,9 @@ def load_classifier(path: str | Path | None = None,  # a file written by `save_c
         with safe_open(str(file), framework='pt') as f:
             meta = dict(f.metadata() or {})
             state = {k: f.get_tensor(k) for k in f.keys()}
-    model = FashionClassifier(tuple(int(c) for c in meta['channels'].split(',')), int(meta['blocks']),
-                              int(meta.get('n_classes', 10)))
+    with torch.random.fork_rng(devices=[]):  # its random init is overwritten: take no draws from the caller
+        model = FashionClassifier(tuple(int(c) for c in meta['channels'].split(',')), int(meta['blocks']),
+                                  int(meta.get('n_classes', 10)))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     model.metadata = meta
     return model.eval().to(device)
