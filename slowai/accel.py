@@ -29,8 +29,8 @@ def shard_loaders(dls,  # `DataLoaders` whose `train` and `valid` are `BatchLoad
     "Make each loader yield this process's share of every global batch."
     for name, dl in (('train', dls.train), ('valid', dls.valid)):
         if dl.bs % world_size:
-            raise ValueError(f'{name} batch size {dl.bs} is not divisible by {world_size} processes; '
-                             f'pick a batch size that is a multiple of {world_size}')
+            raise ValueError(f'{name} batch size {dl.bs} is not divisible by {world_size} '
+                             f'processes; pick a batch size that is a multiple of {world_size}')
         dl.rank, dl.world_size = rank, world_size
     last = len(dls.train.x) % dls.train.bs
     if 0 < last < world_size and not dls.train.drop_last:
@@ -41,8 +41,10 @@ def shard_loaders(dls,  # `DataLoaders` whose `train` and `valid` are `BatchLoad
 def _silent(*args, **kwargs): pass
 
 class AccelerateCB(Callback):
-    "Train with an `accelerate.Accelerator`: prepared model and optimiser, per-process batch shares, gathered metrics."
-    order = OneCycle.order - 2  # after DeviceCB placed the model, before OneCycle builds its scheduler on the optimiser
+    """Train with an `accelerate.Accelerator`: prepared model and optimiser, per-process batch
+    shares, gathered metrics."""
+    # after DeviceCB placed the model, before OneCycle builds its scheduler on the optimiser
+    order = OneCycle.order - 2
     def __init__(self, mixed_precision: str = 'no',  # 'no', 'bf16' or 'fp16' (fp16 needs a GPU)
                  cpu: bool | None = None,  # force the CPU; default: True when CUDA is unavailable
                 ):
@@ -55,16 +57,19 @@ class AccelerateCB(Callback):
     def is_main(self) -> bool: return self.accelerator.is_main_process
 
     def before_fit(self, learn):
-        "Tell the Learner how many processes train and where, shard the data, and prepare the model and optimiser."
+        """Tell the Learner how many processes train and where, shard the data, and prepare the
+        model and optimiser."""
         acc = self.accelerator
         learn.is_main, learn.world_size, learn.device = self.is_main, acc.num_processes, acc.device
         learn.unwrap, learn.reduce = acc.unwrap_model, lambda t: acc.gather(t[None]).sum(0)
-        shard_loaders(learn.dls, acc.process_index, acc.num_processes, warn=print if self.is_main else _silent)
+        shard_loaders(learn.dls, acc.process_index, acc.num_processes, warn=print if self.is_main
+                      else _silent)
         learn.model, learn.opt = acc.prepare(learn.model, learn.opt)
         learn.scaler = acc.scaler  # fp16 only: DivergenceCB then leaves overflowing gradients to it
 
     def before_batch(self, learn):
-        "Skip a validation batch whose share on this process is empty (last batch smaller than the number of processes)."
+        """Skip a validation batch whose share on this process is empty (last batch smaller than the
+        number of processes)."""
         if not learn.training and len(learn.batch[-1]) == 0: raise CancelBatchException()
 
     def backward(self, learn):
@@ -72,13 +77,15 @@ class AccelerateCB(Callback):
         self.accelerator.backward(learn.loss)
 
     def after_fit(self, learn):
-        "Give the learner back the plain model and optimiser, unwrapped from what `prepare` made of them."
+        """Give the learner back the plain model and optimiser, unwrapped from what `prepare` made
+        of them."""
         learn.model = learn.unwrapped_model
         learn.opt = getattr(learn.opt, 'optimizer', learn.opt)
 
 # %% ../nbs/04_accelerate.ipynb #eeff460a
 class ShardedDDPM(DDPM):
-    "`DDPM` whose t and noise are drawn for the whole global batch (same on every process); each keeps its share."
+    """`DDPM` whose t and noise are drawn for the whole global batch (same on every process); each
+    keeps its share."""
     def __init__(self, *args, seed: int = 0,  # seeds the noise generator, identically on every process
                  **kwargs):  # passed to `DDPM`
         super().__init__(*args, **kwargs)
@@ -98,7 +105,8 @@ class ShardedDDPM(DDPM):
 
 # %% ../nbs/04_accelerate.ipynb #29a0004e
 def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `process-<rank>.json` (with its batch losses)
-                     cfg: TrainConfig | None = None,  # the recipe; default `TrainConfig()`. `bs` is the global batch
+                     # the recipe; default `TrainConfig()`. `bs` is the global batch
+                     cfg: TrainConfig | None = None,
                      mixed_precision: str = 'no',  # 'no', 'bf16' or 'fp16'
                      cpu: bool | None = None,  # force the CPU; default: when there is no CUDA
                      *, progress: bool = True,  # progress bars (main process only)
@@ -111,7 +119,8 @@ def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `p
     if cfg.seed is not None: torch.manual_seed(cfg.seed)
     model = init_ddpm(fashion_unet())
     ddpm = ShardedDDPM(cfg.n_steps, seed=cfg.seed or 0)
-    learn = recipe_learner(cfg, model, ddpm, device=acc.device, extra_cbs=[acb, rec], progress=progress and acb.is_main)
+    learn = recipe_learner(cfg, model, ddpm, device=acc.device, extra_cbs=[acb, rec],
+                           progress=progress and acb.is_main)
     learn.fit(cfg.epochs)
     ddpm.learn, ddpm.model = learn, learn.ema.model if learn.ema is not None else model
     out.mkdir(parents=True, exist_ok=True)
@@ -127,7 +136,8 @@ def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `p
 
 # %% ../nbs/04_accelerate.ipynb #b8d2e4f6
 class BatchLosses(Callback):
-    "The loss of every training batch of this process, kept on the device until `values()` (no sync per batch)."
+    """The loss of every training batch of this process, kept on the device until `values()` (no
+    sync per batch)."""
     order = MetricsCB.order
     def before_fit(self, learn): self.losses = []
     def after_loss(self, learn):
@@ -136,8 +146,10 @@ class BatchLosses(Callback):
 
 # %% ../nbs/04_accelerate.ipynb #9e92a8fc
 def accel_main(argv: list[str] | None = None):
-    "`python -m slowai.accel`, under `accelerate launch`: `train_accelerate` with the recipe's options (those of `TrainConfig`)."
-    p = config_options(argparse.ArgumentParser(prog='slowai.accel', description=accel_main.__doc__), TrainConfig)
+    """`python -m slowai.accel`, under `accelerate launch`: `train_accelerate` with the recipe's
+    options (those of `TrainConfig`)."""
+    p = config_options(argparse.ArgumentParser(prog='slowai.accel', description=accel_main.__doc__),
+                       TrainConfig)
     p.add_argument('--out', default='runs/accelerate', help='run folder (default: runs/accelerate)')
     p.add_argument('--mixed_precision', default='no', help='no, bf16 or fp16 (default: no)')
     p.add_argument('--cpu', action='store_true', help='use the CPU even where CUDA exists')
@@ -149,4 +161,5 @@ def accel_main(argv: list[str] | None = None):
     except ConfigError as e: p.error(f'--{e.field} {e.value}: {e.reason}')
     train_accelerate(out, cfg, mp, True if cpu else None, progress=not quiet)
 
-if __name__ == '__main__' and globals().get('__file__'): accel_main()  # run as a module, not from a notebook
+# run as a module, not from a notebook
+if __name__ == '__main__' and globals().get('__file__'): accel_main()

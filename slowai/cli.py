@@ -26,14 +26,18 @@ from fastcore.docments import docments
 from fastcore.script import anno_parser, call_parse
 from tqdm.auto import tqdm
 
-from .prelude import Callback, DataError, MetricsCB, TrainingDiverged, default_device, get_dls, show_images
-from .ddpm import DDPM, ConfigError, config_options, fashion_unet, is_conditional, recipe_learner
-from .conditional import ConditionalDDPM, balanced_labels, guided_sample, guided_sampler_problem, label_index
+from .prelude import (Callback, DataError, MetricsCB, TrainingDiverged, default_device,
+                            get_dls, show_images)
+from .ddpm import (DDPM, ConfigError, config_options, fashion_unet, is_conditional,
+                         recipe_learner)
+from .conditional import (ConditionalDDPM, balanced_labels, guided_sample,
+                                guided_sampler_problem, label_index)
 from .init import init_ddpm
 from .mixed import MixedPrecision, cpu_precision
 from .pretrained import load_pretrained
-from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunConfig, RunError, atomic_write, is_run, latest_checkpoint, load_run,
-                         read_info, repair, run_lock, write_card, write_json)
+from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunConfig,
+                         RunError, atomic_write, is_run, latest_checkpoint, load_run, read_info,
+                         repair, run_lock, write_card, write_json)
 
 # %% auto #0
 __all__ = ['DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'DEFAULT_GUIDANCE', 'UsageError', 'train_run', 'sample_run',
@@ -48,9 +52,11 @@ class UsageError(Exception):
 DEVICES = ('cpu', 'cuda', 'mps')
 
 # %% ../nbs/07_cli.ipynb #e01c46ee
-# the sampler that `slowai_sample`, `slowai_eval` and the end of `slowai_train` use unless told otherwise: the best
+# the sampler that `slowai_sample`, `slowai_eval` and the end of `slowai_train` use unless told
+# otherwise: the best
 # one at 50 model calls or fewer in the homework notebook's quality table
-DEFAULT_SAMPLER, DEFAULT_STEPS, DEFAULT_ETA = 'ddim', 50, 1.0  # FID 2.21, as DDPM's 1,000 steps (2.22)
+# FID 2.21, as DDPM's 1,000 steps (2.22)
+DEFAULT_SAMPLER, DEFAULT_STEPS, DEFAULT_ETA = 'ddim', 50, 1.0
 
 # %% ../nbs/07_cli.ipynb #4e20c80d
 def default_sampling(ddpm: DDPM) -> dict:
@@ -61,25 +67,33 @@ def _check(ok: bool, msg: str):
     if not ok: raise UsageError(msg)
 
 def _check_device(device: str | None):
-    _check(device is None or device in DEVICES, f'--device {device}: expected one of {", ".join(DEVICES)}')
-    if device == 'cuda': _check(torch.cuda.is_available(), '--device cuda: PyTorch sees no CUDA device here')
-    if device == 'mps': _check(torch.backends.mps.is_available(), '--device mps: PyTorch sees no MPS device here')
+    _check(device is None or device in DEVICES,
+           f'--device {device}: expected one of {", ".join(DEVICES)}')
+    if device == 'cuda':
+        _check(torch.cuda.is_available(), '--device cuda: PyTorch sees no CUDA device here')
+    if device == 'mps':
+        _check(torch.backends.mps.is_available(), '--device mps: PyTorch sees no MPS device here')
 
 def _check_seed(seed: int):
-    _check(isinstance(seed, int) and 0 <= seed < 2**63, f'--seed {seed}: must be 0 or more and below 2**63 (what a torch generator takes)')
+    _check(isinstance(seed, int) and 0 <= seed < 2**63,
+           f'--seed {seed}: must be 0 or more and below 2**63 (what a torch generator takes)')
 
 def _writable(path: Path, what: str):
-    "`UsageError` unless files can be made in the folder `path` (or, if it does not exist yet, in the nearest folder above it)."
+    """`UsageError` unless files can be made in the folder `path` (or, if it does not exist yet, in
+    the nearest folder above it)."""
     path = Path(path).absolute()
     near = next(p for p in (path, *path.parents) if p.exists())
     _check(near.is_dir(), f'{what}: {near} is a file, not a folder')
-    try: tempfile.TemporaryFile(dir=near).close()  # the real test: permissions, read-only file systems, a full inode table
+    # the real test: permissions, read-only file systems, a full inode table
+    try: tempfile.TemporaryFile(dir=near).close()
     except OSError as e: raise UsageError(f'{what}: cannot write in {near} ({e.strerror}); choose another place') from None
 
 def _output_file(out: Path, what: str):
-    "`UsageError` unless `out` can be written as a file: not a folder, in a folder that exists and takes new files."
+    """`UsageError` unless `out` can be written as a file: not a folder, in a folder that exists and
+    takes new files."""
     _check(not out.is_dir(), f'{what}: {out} is a folder; give a file name')
-    _check(out.absolute().parent.is_dir(), f'{what}: the folder {out.absolute().parent} does not exist')
+    _check(out.absolute().parent.is_dir(),
+           f'{what}: the folder {out.absolute().parent} does not exist')
     _writable(out.absolute().parent, what)
 
 RESUMABLE = ('epochs', 'samples', 'eval_every', 'eval_n')  # the settings that --resume may change
@@ -89,149 +103,213 @@ def flag_of(name: str) -> str:
     f = next((f for f in fields(RunConfig) if f.name == name), None)
     return '--' + (f.metadata.get('flag', name) if f is not None else name)
 
-def _on_cpu(device: str | None) -> bool: return (torch.device(device) if device else default_device()).type == 'cpu'
+def _on_cpu(device: str | None) -> bool:
+    return (torch.device(device) if device else default_device()).type == 'cpu'
 
 SAMPLE_PRECISIONS = ('auto', 'no', 'bf16')
 
 def _check_precision(mp: str):
-    _check(mp in SAMPLE_PRECISIONS, f'--mixed_precision {mp}: expected one of {", ".join(SAMPLE_PRECISIONS)}')
+    _check(mp in SAMPLE_PRECISIONS,
+           f'--mixed_precision {mp}: expected one of {", ".join(SAMPLE_PRECISIONS)}')
 
 def sampling_precision(mp: str,  # auto, no or bf16 (`--mixed_precision` of slowai_sample and slowai_eval)
                        device: torch.device | str,  # where the model samples
                       ) -> tuple[str, contextlib.AbstractContextManager]:
-    "The arithmetic of sampling ('bf16' or 'no') and its autocast context; auto: bfloat16 on a CPU where it measured faster."
+    """The arithmetic of sampling ('bf16' or 'no') and its autocast context; auto: bfloat16 on a CPU
+    where it measured faster."""
     _check_precision(mp)
     device = torch.device(device)
-    if mp == 'auto':  # GPUs sample in float32; the choice is said on stderr (slowai_eval's stdout is its JSON)
-        mp = cpu_precision('sample', report=partial(print, file=sys.stderr)) if device.type == 'cpu' else 'no'
-    return mp, torch.autocast(device.type, torch.bfloat16) if mp == 'bf16' else contextlib.nullcontext()
+    # GPUs sample in float32; the choice is said on stderr (slowai_eval's stdout is its JSON)
+    if mp == 'auto':
+        mp = cpu_precision('sample',
+                           report=partial(print, file=sys.stderr)) if device.type == 'cpu' else 'no'
+    return mp, torch.autocast(device.type,
+                              torch.bfloat16) if mp == 'bf16' else contextlib.nullcontext()
 
 def _precision(cfg: RunConfig, device: str | None, accelerate: bool) -> tuple[DDPM, list[Callback]]:
-    "The DDPM callback and the callbacks that set the arithmetic: `MixedPrecision`, or `AccelerateCB` under a launcher."
+    """The DDPM callback and the callbacks that set the arithmetic: `MixedPrecision`, or
+    `AccelerateCB` under a launcher."""
     mp = cfg.mixed_precision
     cuda = device == 'cuda' or (device is None and torch.cuda.is_available())
     if accelerate:
-        from slowai.accel import AccelerateCB, ShardedDDPM  # Accelerate is only imported when asked for
-        mp = (('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if cuda else cpu_precision('train')) if mp == 'auto' else mp
-        _check(cuda or mp != 'fp16', '--mixed_precision fp16 with --accelerate needs a GPU; use bf16 or no on a CPU')
+        # Accelerate is only imported when asked for
+        from slowai.accel import AccelerateCB, ShardedDDPM
+        mp = (('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if cuda
+              else cpu_precision('train')) if mp == 'auto' else mp
+        _check(cuda or mp != 'fp16',
+               '--mixed_precision fp16 with --accelerate needs a GPU; use bf16 or no on a CPU')
         return training_ddpm(cfg, ShardedDDPM, seed=cfg.seed), [AccelerateCB(mp, cpu=not cuda)]
-    # auto: MixedPrecision's choice on CUDA (bfloat16, or float16 + GradScaler on GPUs without it); on a CPU, bfloat16
-    # only where `cpu_precision` measured it at least 10 % faster than float32 (see the mixed precision notebook)
+    # auto: MixedPrecision's choice on CUDA (bfloat16, or float16 + GradScaler on GPUs without it);
+    # on a CPU, bfloat16
+    # only where `cpu_precision` measured it at least 10 % faster than float32 (see the mixed
+    # precision notebook)
     if mp == 'auto' and _on_cpu(device): mp = cpu_precision('train')
     cbs = {'auto': [MixedPrecision()] if cuda else [], 'no': [],
-           'bf16': [MixedPrecision(torch.bfloat16, force=True)], 'fp16': [MixedPrecision(torch.float16, force=True)]}[mp]
+           'bf16': [MixedPrecision(torch.bfloat16, force=True)],
+           'fp16': [MixedPrecision(torch.float16, force=True)]}[mp]
     return training_ddpm(cfg), cbs
 
 def training_ddpm(cfg: RunConfig, base: type | None = None, **kwargs) -> DDPM:
-    "The run's training callback: `base` (default `DDPM`, or `ConditionalDDPM` for a conditional run), min-SNR weighted if `cfg` asks."
+    """The run's training callback: `base` (default `DDPM`, or `ConditionalDDPM` for a conditional
+    run), min-SNR weighted if `cfg` asks."""
     if base is None:
-        base, kwargs = (ConditionalDDPM, dict(num_classes=NUM_CLASSES, p_uncond=cfg.p_uncond)) if cfg.conditional else (DDPM, {})
+        base, kwargs = (ConditionalDDPM,
+                        dict(num_classes=NUM_CLASSES,
+                             p_uncond=cfg.p_uncond)) if cfg.conditional else (DDPM, {})
     if cfg.min_snr is None: return base(cfg.n_steps, **kwargs)
-    from slowai.recipes import recipe_ddpm  # the recipes notebook's weighting, mixed into the plain callback
+    # the recipes notebook's weighting, mixed into the plain callback
+    from slowai.recipes import recipe_ddpm
     return recipe_ddpm(base, cfg.n_steps, min_snr=cfg.min_snr, **kwargs)
 
 # %% ../nbs/07_cli.ipynb #5b1133b9
 def run_unet(cfg: RunConfig) -> UNet2DModel:
     "A fresh U-Net of the run's architecture (its classes, head size and attending resolutions)."
-    return fashion_unet(num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim, attention=cfg.attention_levels)
+    return fashion_unet(num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim,
+                        attention=cfg.attention_levels)
 
 def start_weights(cfg: RunConfig, ddpm: DDPM) -> dict[str, torch.Tensor]:
-    "The float32 weights `--init_from` names (`pretrained`: the shipped model of the run's kind; else a run's final model), checked against the run's U-Net and schedule."
+    """The float32 weights `--init_from` names (`pretrained`: the shipped model of the run's kind;
+    else a run's final model), checked against the run's U-Net and schedule."""
     src = cfg.init_from
     if src == 'pretrained': theirs, model = load_pretrained('cpu', conditional=cfg.conditional)
     else:
-        _check(Path(src).is_dir() and is_run(src), f'--init_from {src}: not a slowai run folder (no slowai.json); give a run '
+        _check(Path(src).is_dir() and is_run(src),
+               f'--init_from {src}: not a slowai run folder (no slowai.json); give a run '
                'folder written by slowai_train, or pretrained for the shipped model')
         try: theirs, model, _ = load_run(src, 'cpu')
         except RunError as e: raise UsageError(f'--init_from {e}') from None
-    _check(theirs.sched.config() == ddpm.sched.config(), f'--init_from {src}: its noise schedule ({theirs.sched.config()}) '
-           f"differs from this run's ({ddpm.sched.config()}); give the --n_steps it was trained with")
+    _check(theirs.sched.config() == ddpm.sched.config(),
+           f'--init_from {src}: its noise schedule ({theirs.sched.config()}) '
+           f"differs from this run's ({ddpm.sched.config()}); give the --n_steps it was trained "
+           f"with")
     mine = run_unet(cfg)
-    same = lambda a, b: list(a) == list(b) if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) else a == b
-    differ = [k for k in mine.config if not k.startswith('_') and not same(mine.config[k], model.config.get(k))]
-    _check(not differ, f'--init_from {src}: its U-Net differs from this run\'s in {", ".join(differ)}; give the --head_dim, '
+    same = (lambda a, b: list(a) == list(b) if isinstance(a, (tuple, list))
+            and isinstance(b, (tuple, list)) else a == b)
+    differ = [k for k in mine.config if not k.startswith('_')
+              and not same(mine.config[k], model.config.get(k))]
+    _check(not differ, f'--init_from {src}: its U-Net differs from this '
+           f'run\'s in {", ".join(differ)}; give the --head_dim, '
            '--attention and --conditional it was trained with')
     return {k: v.float() for k, v in model.state_dict().items()}
 
 # %% ../nbs/07_cli.ipynb #6f834487
 def train_run(out: str | Path,  # the run folder to create (or continue, with `resume`)
-              resume: bool = False,  # continue the run in `out` from its newest checkpoint (only `epochs`, `samples`, `eval_every` and `eval_n` may change)
+              # continue the run in `out` from its newest checkpoint (only `epochs`, `samples`,
+              # `eval_every` and `eval_n` may change)
+              resume: bool = False,
               device: str | None = None,  # 'cpu', 'cuda' or 'mps'; default: the best available
-              accelerate: bool = False,  # train through `AccelerateCB` (start with `accelerate launch`)
+              # train through `AccelerateCB` (start with `accelerate launch`)
+              accelerate: bool = False,
               *, progress: bool = True,  # show progress bars
               extra_cbs: tuple = (),  # more callbacks for the Learner
-              log_with: str | None = None,  # log to experiment trackers: tensorboard, wandb or all (see `TrackerCB`)
+              # log to experiment trackers: tensorboard, wandb or all (see `TrackerCB`)
+              log_with: str | None = None,
               **settings,  # `RunConfig` fields: epochs, bs, lr, seed, subset, ema, n_steps, samples, ...
              ) -> Path:
-    "Train a `fashion_unet` with DDPM into the run folder `out` (see `slowai_train`); returns the folder."
+    """Train a `fashion_unet` with DDPM into the run folder `out` (see `slowai_train`); returns the
+    folder."""
     out = Path(out)
-    main = int(os.environ.get('RANK', '0')) == 0  # launched processes: only the first creates and checks the folder
+    # launched processes: only the first creates and checks the folder
+    main = int(os.environ.get('RANK', '0')) == 0
     try:
         if resume:
-            _check(is_run(out), f'--resume: {out} is not a slowai run folder (no slowai.json); start it without --resume')
+            _check(is_run(out),
+                   f'--resume: {out} is not a slowai run folder (no slowai.json); start it without '
+                   f'--resume')
             info, cfg = read_info(out)  # checked: a damaged slowai.json is a RunError naming it
-            found = latest_checkpoint(out, warn=lambda _: None)  # where the run restarts: its newest readable checkpoint,
-            done = min(info['epochs_done'], found[2]['epoch'] + 1 if found else 0)  # which may be older than slowai.json says
-            fixed = [f'{flag_of(k)} {v} (the run has {getattr(cfg, k)})' for k, v in settings.items()
-                     if k not in RESUMABLE and getattr(cfg, k) != v]
-            _check(not fixed, f'--resume continues the run with its own settings; these differ: {", ".join(fixed)}. '
-                              'Leave them out, or start a new run with another --out')
+            # where the run restarts: its newest readable checkpoint,
+            found = latest_checkpoint(out, warn=lambda _: None)
+            # which may be older than slowai.json says
+            done = min(info['epochs_done'], found[2]['epoch'] + 1 if found else 0)
+            fixed = [f'{flag_of(k)} {v} (the run has {getattr(cfg, k)})' for k,
+                     v in settings.items() if k not in RESUMABLE and getattr(cfg, k) != v]
+            _check(not fixed, f'--resume continues the run with its own settings; these differ: '
+                   f'{", ".join(fixed)}. ' 'Leave them out, or start a new run with another --out')
             epochs = settings.get('epochs', cfg.epochs)
-            _check(epochs > done or epochs == cfg.epochs, f'--epochs {epochs}: the run has already finished {done}')
-            if epochs != cfg.epochs: cfg = replace(cfg, epochs=epochs, cycle_start=done)  # a new one-cycle schedule from here
+            _check(epochs > done or epochs == cfg.epochs,
+                   f'--epochs {epochs}: the run has already finished {done}')
+            # a new one-cycle schedule from here
+            if epochs != cfg.epochs: cfg = replace(cfg, epochs=epochs, cycle_start=done)
             cfg = replace(cfg, **{k: settings[k] for k in RESUMABLE[1:] if k in settings})
         else:
-            # a folder holding nothing but a lock was left by a run killed before its first file: it starts over
-            _check(not main or not out.exists() or (out.is_dir() and all(p.name == 'slowai.lock' for p in out.iterdir())),
-                   f'{out} already exists' + (': use --resume to continue it, or choose another --out' if is_run(out)
-                                               else ' and is not an empty folder; choose another --out'))
+            # a folder holding nothing but a lock was left by a run killed before its first file: it
+            # starts over
+            _check(not main or not out.exists()
+                   or (out.is_dir() and all(p.name == 'slowai.lock' for p in out.iterdir())),
+                   f'{out} already exists'
+                   + (': use --resume to continue it, or choose another --out' if is_run(out)
+                      else ' and is not an empty folder; choose another --out'))
             cfg = RunConfig(**settings)
             _check(not (cfg.conditional and accelerate),
-                   '--conditional with --accelerate is not supported yet; train a conditional model without --accelerate')
+                   '--conditional with --accelerate is not supported yet; train a conditional '
+                   'model without --accelerate')
     except ConfigError as e:  # named by its option, as the command line spells it
         raise UsageError(f'{flag_of(e.field)} {e.value}: {e.reason}') from None
     _check_device(device)
     trackers = tracker_names(log_with)  # an unknown or missing tracker is refused before any work
-    if trackers: extra_cbs = (*extra_cbs, TrackerCB(out, trackers, cfg.to_json(), cfg.samples, seed=cfg.seed))
+    if trackers:
+        extra_cbs = (*extra_cbs,
+                     TrackerCB(out, trackers, cfg.to_json(), cfg.samples, seed=cfg.seed))
     if main: _writable(out, f'--out {out}')
     torch.manual_seed(cfg.seed)
-    ddpm, precision = _precision(cfg, device, accelerate)  # it can still refuse the arguments: before anything is written
-    dls = get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed)  # missing or damaged data is refused before the folder exists
+    # it can still refuse the arguments: before anything is written
+    ddpm, precision = _precision(cfg, device, accelerate)
+    # missing or damaged data is refused before the folder exists
+    dls = get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed)
     start = None
-    if cfg.init_from is not None and (not resume or found is None):  # a resumed run starts from its own checkpoint
-        with torch.random.fork_rng(devices=[]): start = start_weights(cfg, ddpm)  # a refusal comes before the folder is made
+    # a resumed run starts from its own checkpoint
+    if cfg.init_from is not None and (not resume or found is None):
+        # a refusal comes before the folder is made
+        with torch.random.fork_rng(devices=[]): start = start_weights(cfg, ddpm)
     out.mkdir(parents=True, exist_ok=True)
-    with run_lock(out) if main else contextlib.nullcontext():  # one writer: a second slowai_train on this folder is refused
-        _train_locked(out, cfg, info if resume else None, main, device=device, progress=progress, extra_cbs=extra_cbs,
-                      ddpm=ddpm, precision=precision, dls=dls, start=start)
+    # one writer: a second slowai_train on this folder is refused
+    with run_lock(out) if main else contextlib.nullcontext():
+        _train_locked(out, cfg, info if resume else None, main, device=device, progress=progress,
+                      extra_cbs=extra_cbs, ddpm=ddpm, precision=precision, dls=dls, start=start)
     return out
 
 # %% ../nbs/07_cli.ipynb #601a931c
-def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, precision, dls, start=None):
-    "`train_run` once the folder is ours (`info`: the run's `slowai.json` when resuming): repair or start it, build the Learner, restore, fit, sample."
+def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, precision, dls,
+                  start=None):
+    """`train_run` once the folder is ours (`info`: the run's `slowai.json` when resuming): repair
+    or start it, build the Learner, restore, fit, sample."""
     unet = partial(run_unet, cfg)
     found = None
-    if info is None:  # a new run; checked again under the lock, since another slowai_train may have started it meanwhile
+    # a new run; checked again under the lock, since another slowai_train may have started it
+    # meanwhile
+    if info is None:
         if main:
-            _check(not is_run(out), f'{out} already exists: use --resume to continue it, or choose another --out')
+            _check(not is_run(out),
+                   f'{out} already exists: use --resume to continue it, or choose another --out')
             write_json(out/'slowai.json', cfg.to_json() | dict(epochs_done=0))
     else:
         found = latest_checkpoint(out)
-        _check(found is not None or not (info['epochs_done'] or any((out/'checkpoints').glob('epoch-*.safetensors'))),
-               f'--resume: {out} finished {info["epochs_done"]} epoch(s) but none of its checkpoints can be read, and starting '
-               'over would overwrite its model; restore a checkpoint, or train a new run with another --out')
-        # what a killed save left is removed, and the model, losses and slowai.json are made to agree with the newest
-        # epoch checkpoint; the settings for the epochs to come (a new --epochs) are recorded at the same time
-        if main:  # the U-Net it may need is made from a forked random stream: a fresh start must draw what a new run draws
+        _check(found is not None
+               or not (info['epochs_done'] or any((out/'checkpoints').glob('epoch-*.safetensors'))),
+               f'--resume: {out} finished {info["epochs_done"]} epoch(s) but none of its '
+               f'checkpoints can be read, and starting '
+               'over would overwrite its model; restore a checkpoint, or train a new run with '
+               'another --out')
+        # what a killed save left is removed, and the model, losses and slowai.json are made to
+        # agree with the newest
+        # epoch checkpoint; the settings for the epochs to come (a new --epochs) are recorded at the
+        # same time
+        # the U-Net it may need is made from a forked random stream: a fresh start must draw what a
+        # new run draws
+        if main:
             with torch.random.fork_rng(devices=[]): repair(out, unet(), ddpm, info | cfg.to_json())
     model = unet()
     if cfg.init: init_ddpm(model)
-    if start is not None: model.load_state_dict(start)  # --init_from: the EMA starts from these weights too
+    # --init_from: the EMA starts from these weights too
+    if start is not None: model.load_state_dict(start)
     run_cb = RunCB(out, ddpm, cfg.to_json())
-    if cfg.scoring_every:  # the scores travel with each epoch's checkpoint (RunCB); the best epoch's checkpoint is kept
-        extra_cbs = (QualityCB(ddpm, cfg.scoring_every, cfg.eval_n, cfg.seed, conditional=cfg.conditional), *extra_cbs)
+    # the scores travel with each epoch's checkpoint (RunCB); the best epoch's checkpoint is kept
+    if cfg.scoring_every:
+        extra_cbs = (QualityCB(ddpm, cfg.scoring_every, cfg.eval_n, cfg.seed,
+                               conditional=cfg.conditional), *extra_cbs)
     learn = recipe_learner(cfg, model, ddpm, dls=dls, device=device, extra_cbs=[run_cb, *precision, *extra_cbs],
-                           progress=progress and all(getattr(c, 'is_main', True) for c in precision),  # one bar per run
+                           # one bar per run
+                           progress=progress and all(getattr(c, 'is_main', True) for c in precision),
                            cycle_epochs=cfg.epochs - cfg.cycle_start)
     if found is not None:
         path, tensors, meta = found
@@ -239,18 +317,21 @@ def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, pr
                  else f'after epoch {meta["epoch"]}')  # a Ctrl-C checkpoint, or a finished epoch's
         print(f'resuming {out} {where} from {path.name}')
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
-        at = meta['epoch'] + 1  # epochs finished when the checkpoint was written (and `batches_done` of the next)
+        # epochs finished when the checkpoint was written (and `batches_done` of the next)
+        at = meta['epoch'] + 1
         new_cycle = at < cfg.cycle_start or (at == cfg.cycle_start and not meta.get('batches_done'))
-        learn.cbs.append(RestoreCB(tensors, meta, new_cycle))  # the optimiser, the EMA and the schedule, once the fit made them
+        # the optimiser, the EMA and the schedule, once the fit made them
+        learn.cbs.append(RestoreCB(tensors, meta, new_cycle))
     elif info is not None: print(f'{out}: no checkpoint yet, starting from the first epoch')
     with stop_on_sigint(run_cb): learn.fit(cfg.epochs)
     if run_cb.interrupted_at is not None:
         epoch, batch = run_cb.interrupted_at
-        raise Interrupted(f'interrupted in epoch {epoch} after batch {batch}; a checkpoint was saved: '
-                          f'continue with slowai_train --out {out} --resume')
+        raise Interrupted(f'interrupted in epoch {epoch} after batch {batch}; a checkpoint was '
+                          f'saved: continue with slowai_train --out {out} --resume')
     if cfg.samples and learn.is_main:
         final, n = learn.ema.model if learn.ema is not None else learn.model, cfg.samples
-        x = run_samples(ddpm, final, n, cfg.seed, progress=progress)  # a conditional run: every class in turn
+        # a conditional run: every class in turn
+        x = run_samples(ddpm, final, n, cfg.seed, progress=progress)
         save_grid(x, out/'samples.png', ncols=n // 10 if cfg.conditional and n % 10 == 0 else None)
         write_card(out)  # the model card shows the grid
 
@@ -258,109 +339,147 @@ class Interrupted(Exception):
     "Training was stopped by Ctrl-C (SIGINT) after saving a checkpoint."
 
 class stop_on_sigint:
-    "While active, the first Ctrl-C asks `run_cb` to checkpoint and stop at the next batch boundary; a second one aborts."
+    """While active, the first Ctrl-C asks `run_cb` to checkpoint and stop at the next batch
+    boundary; a second one aborts."""
     def __init__(self, run_cb: RunCB): self.run_cb = run_cb
     def _handler(self, signum, frame):
         if self.run_cb.stop_requested: raise KeyboardInterrupt
         self.run_cb.stop_requested = True
-        print('\nstopping after this batch (Ctrl-C again to abort without saving)', file=sys.stderr, flush=True)
+        print('\nstopping after this batch (Ctrl-C again to abort without saving)', file=sys.stderr,
+              flush=True)
     def __enter__(self):
         self.old = signal.signal(signal.SIGINT, self._handler)
         return self
     def __exit__(self, *exc): signal.signal(signal.SIGINT, self.old)
 
 def save_grid(images: torch.Tensor, path: Path, ncols: int | None = None):
-    "Save a grid of [-0.5, 0.5] images as a PNG, atomically; `ncols` columns (default: about square)."
+    """Save a grid of [-0.5, 0.5] images as a PNG, atomically; `ncols` columns (default: about
+    square)."""
     fig = show_images(images.clamp(-0.5, 0.5).cpu(), ncols=ncols, imsize=1)
     atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=80))
-    import matplotlib.pyplot as plt  # imported on use, as diffusers is: `slowai_sample --help` needs neither
+    # imported on use, as diffusers is: `slowai_sample --help` needs neither
+    import matplotlib.pyplot as plt
     plt.close(fig)
 
 # %% ../nbs/07_cli.ipynb #9c98b138
-TRACKERS = {'tensorboard': 'tensorboard', 'wandb': 'wandb'}  # --log_with names, and the package each one needs
+# --log_with names, and the package each one needs
+TRACKERS = {'tensorboard': 'tensorboard', 'wandb': 'wandb'}
 
 def tracker_names(log_with: str | None) -> list[str]:
-    "The trackers `--log_with` asks for (`all`: every one); `UsageError` for an unknown name or a missing package."
+    """The trackers `--log_with` asks for (`all`: every one); `UsageError` for an unknown name or a
+    missing package."""
     if log_with in (None, 'none'): return []
     names = list(TRACKERS) if log_with == 'all' else [log_with]
-    _check(all(n in TRACKERS for n in names), f'--log_with {log_with}: expected none, {", ".join(TRACKERS)} or all')
+    _check(all(n in TRACKERS for n in names),
+           f'--log_with {log_with}: expected none, {", ".join(TRACKERS)} or all')
     missing = [TRACKERS[n] for n in names if importlib.util.find_spec(TRACKERS[n]) is None]
     _check(not missing, f'--log_with {log_with}: {" and ".join(missing)} is not installed; '
                         'pip install "slowai[tracking]" installs the trackers')
     return names
 
 def draw(ddpm: DDPM, model: UNet2DModel, sz, cond: dict | None, **sampling) -> torch.Tensor:
-    "`samplers.sample`, or `guided_sample` with the `labels` and `guidance` in `cond` (`label_args`)."
+    """`samplers.sample`, or `guided_sample` with the `labels` and `guidance` in `cond`
+    (`label_args`)."""
     from slowai.samplers import sample
-    return guided_sample(ddpm, model, sz, **cond, **sampling) if cond else sample(ddpm, model, sz, **sampling)
+    return guided_sample(ddpm, model, sz, **cond, **sampling) if cond else sample(ddpm, model, sz,
+                                                                                  **sampling)
 
-def run_samples(ddpm: DDPM, model: UNet2DModel, n: int, seed: int, *, progress: bool = False) -> torch.Tensor:
-    "`n` samples with the default sampler from seed `seed`; a conditional model draws every class in turn."
-    cond = dict(labels=balanced_labels(n), guidance=DEFAULT_GUIDANCE) if is_conditional(model) else None
+def run_samples(ddpm: DDPM, model: UNet2DModel, n: int, seed: int, *,
+                progress: bool = False) -> torch.Tensor:
+    """`n` samples with the default sampler from seed `seed`; a conditional model draws every class
+    in turn."""
+    cond = dict(labels=balanced_labels(n),
+                guidance=DEFAULT_GUIDANCE) if is_conditional(model) else None
     return draw(ddpm, model, (n, 1, 32, 32), cond, **default_sampling(ddpm),
                 generator=torch.Generator(model.device).manual_seed(seed), progress=progress)
 
 def image_grid(x: torch.Tensor, ncols: int) -> np.ndarray:
-    "Images `[N,1,H,W]` in [-0.5, 0.5] tiled into one `[1, rows*H, ncols*W, 3]` uint8 picture (white gaps between)."
+    """Images `[N,1,H,W]` in [-0.5, 0.5] tiled into one `[1, rows*H, ncols*W, 3]` uint8 picture
+    (white gaps between)."""
     n, _, h, w = x.shape
     rows = -(-n // ncols)
     grid = torch.ones(rows * (h + 2), ncols * (w + 2))
     for i, img in enumerate(x.float().clamp(-0.5, 0.5).cpu() + 0.5):
         r, c = divmod(i, ncols)
-        grid[r * (h + 2) + 1:r * (h + 2) + 1 + h, c * (w + 2) + 1:c * (w + 2) + 1 + w] = 1 - img[0]  # dark on light, as the PNGs
+        # dark on light, as the PNGs
+        grid[r * (h + 2) + 1:r * (h + 2) + 1 + h, c * (w + 2) + 1:c * (w + 2) + 1 + w] = 1 - img[0]
     return (grid[None, :, :, None].expand(-1, -1, -1, 3) * 255).round().to(torch.uint8).numpy()
 
 # %% ../nbs/07_cli.ipynb #b40554bf
-EVAL_STEPS = 20  # model calls per image when a run scores itself (DDIM eta 1): the scoring stays within a tenth of an epoch
+# model calls per image when a run scores itself (DDIM eta 1): the scoring stays within a tenth of
+# an epoch
+EVAL_STEPS = 20
 
 class QualityCB(Callback):
-    "Every `every` epochs and after the last, score `n` samples of the EMA weights (`evaluate`) into `learn.quality`; FID and recall go in the epoch table."
-    order = MetricsCB.order - 1  # the scores are ready when the eval pass's row is printed; RunCB saves them with the epoch
+    """Every `every` epochs and after the last, score `n` samples of the EMA weights (`evaluate`)
+    into `learn.quality`; FID and recall go in the epoch table."""
+    # the scores are ready when the eval pass's row is printed; RunCB saves them with the epoch
+    order = MetricsCB.order - 1
     def __init__(self, ddpm: DDPM, every: int, n: int,  # the run's schedule, epochs between scorings, samples per scoring
-                 seed: int = 0,  # the starting noise of the samples and KID's subsets: the same every time
-                 *, conditional: bool = False):  # score a conditional model with every class in turn, at the default guidance
-        self.ddpm, self.every, self.n, self.seed, self.conditional = ddpm, every, n, seed, conditional
+                 # the starting noise of the samples and KID's subsets: the same every time
+                 seed: int = 0,
+                 # score a conditional model with every class in turn, at the default guidance
+                 *, conditional: bool = False):
+        self.ddpm, self.every, self.n, self.seed, self.conditional = (ddpm, every, n, seed,
+                                                                      conditional)
 
-    def before_fit(self, learn): learn.extra_columns, learn.quality, learn.epoch_extras = ('FID', 'recall'), None, {}
+    def before_fit(self, learn):
+        learn.extra_columns, learn.quality, learn.epoch_extras = ('FID', 'recall'), None, {}
     def before_epoch(self, learn): learn.epoch_extras, learn.untimed = {}, 0.
 
     def after_epoch(self, learn):
         e = learn.epoch
-        if learn.training or not learn.is_main or not ((e + 1) % self.every == 0 or e + 1 == learn.n_epochs): return
+        if learn.training or not learn.is_main or not ((e + 1) % self.every == 0 or e
+                                                       + 1 == learn.n_epochs):
+            return
         try:
-            with torch.random.fork_rng(devices=[]): self.score(learn, e)  # the training draws what it would draw unscored
-        except Exception as err:  # a scoring that fails costs its row, never the epoch it scores: RunCB still saves that
+            # the training draws what it would draw unscored
+            with torch.random.fork_rng(devices=[]): self.score(learn, e)
+        # a scoring that fails costs its row, never the epoch it scores: RunCB still saves that
+        except Exception as err:
             learn.quality, learn.epoch_extras = None, {}
-            print(f'warning: scoring epoch {e + 1} failed ({type(err).__name__}: {err}); the epoch is saved without its '
-                  'scores', file=sys.stderr, flush=True)
+            print(f'warning: scoring epoch {e + 1} failed ({type(err).__name__}: {err}); the epoch '
+                  f'is saved without its ' 'scores', file=sys.stderr, flush=True)
 
     def score(self, learn, e: int):
         "Sample and score the EMA weights after epoch `e`."
         from slowai.conditional import label_agreement
         from slowai.eval import evaluate
-        model = learn.ema.model if getattr(learn, 'ema', None) is not None else learn.unwrapped_model
-        sampling = dict(sampler=DEFAULT_SAMPLER, steps=min(EVAL_STEPS, self.ddpm.n_steps), eta=DEFAULT_ETA, clip=True)
-        cond = dict(labels=balanced_labels(self.n), guidance=DEFAULT_GUIDANCE) if self.conditional else None
+        model = learn.ema.model if getattr(learn, 'ema',
+                                           None) is not None else learn.unwrapped_model
+        sampling = dict(sampler=DEFAULT_SAMPLER, steps=min(EVAL_STEPS, self.ddpm.n_steps),
+                        eta=DEFAULT_ETA, clip=True)
+        cond = dict(labels=balanced_labels(self.n),
+                    guidance=DEFAULT_GUIDANCE) if self.conditional else None
         used, arithmetic = sampling_precision('auto', next(model.parameters()).device)
         t0 = time.perf_counter()
-        with arithmetic: images = draw_samples(self.ddpm, model, self.n, sampling, seed=self.seed, cond=cond,
-                                                   progress=False)
+        with arithmetic:
+            images = draw_samples(self.ddpm, model, self.n, sampling, seed=self.seed, cond=cond,
+                                  progress=False)
         q = evaluate(images, seed=self.seed)
         secs = time.perf_counter() - t0
-        train_secs = next((r['time'] for r in reversed(learn.history) if r['epoch'] == e and r['train']), float('nan'))
-        learn.quality = dict(epoch=e, **{k: q[k] for k in ('fid', 'kid', 'precision', 'recall', 'static', 'n')},
+        train_secs = next((r['time'] for r in reversed(learn.history) if r['epoch'] == e
+                           and r['train']), float('nan'))
+        learn.quality = dict(epoch=e,
+                             **{k: q[k]
+                                for k in ('fid', 'kid', 'precision', 'recall', 'static', 'n')},
                              calls=sampling['steps'], mixed_precision=used, seconds=round(secs, 1),
                              epoch_share=round(secs / train_secs, 4))
-        if cond: learn.quality['label_agreement'] = label_agreement(images, cond['labels'])['overall']
-        learn.epoch_extras, learn.untimed = dict(FID=f"{q['fid']:.2f}", recall=f"{q['recall']:.3f}"), secs  # not the pass's time
+        if cond:
+            learn.quality['label_agreement'] = label_agreement(images, cond['labels'])['overall']
+        # not the pass's time
+        learn.epoch_extras, learn.untimed = dict(FID=f"{q['fid']:.2f}",
+                                                 recall=f"{q['recall']:.3f}"), secs
 
 class TrackerCB(Callback):
-    "Log a run to Accelerate's trackers: loss and learning rate per batch; losses and a sample grid per epoch."
+    """Log a run to Accelerate's trackers: loss and learning rate per batch; losses and a sample
+    grid per epoch."""
     order = RunCB.order + 1  # an epoch is logged once it is saved
     def __init__(self, run: Path, names: list[str],  # the run folder, and the trackers (`tracker_names`)
                  config: dict,  # the run's settings, stored with the tracked run
                  samples: int = 16, *, seed: int = 0):  # the grid logged after each epoch (0: none)
-        self.run, self.names, self.config, self.samples, self.seed = Path(run), names, config, samples, seed
+        self.run, self.names, self.config, self.samples, self.seed = (Path(run), names, config,
+                                                                      samples, seed)
         self.trackers, self.skipped = [], 0
 
     def before_fit(self, learn):
@@ -368,7 +487,8 @@ class TrackerCB(Callback):
         from accelerate.tracking import LOGGER_TYPE_TO_CLASS  # only imported when tracking
         logs = self.run/'logs'
         logs.mkdir(exist_ok=True)
-        config = {k: json.dumps(v) if isinstance(v, (dict, list)) or v is None else v for k, v in self.config.items()}
+        config = {k: json.dumps(v) if isinstance(v, (dict, list)) or v is None else v for k,
+                  v in self.config.items()}
         for name in self.names:
             kw = dict(logging_dir=logs) if name == 'tensorboard' else dict(dir=str(logs))
             tracker = LOGGER_TYPE_TO_CLASS[name](self.run.name, **kw)
@@ -386,18 +506,23 @@ class TrackerCB(Callback):
 
     def after_batch(self, learn):
         if self.trackers and learn.training:
-            step = learn.epoch * self.per_epoch + self.skipped + learn.iter + 1  # batches trained so far
-            self.log({'train/loss': learn.loss.item(), 'train/lr': learn.opt.param_groups[0]['lr']}, step)
+            # batches trained so far
+            step = learn.epoch * self.per_epoch + self.skipped + learn.iter + 1
+            self.log({'train/loss': learn.loss.item(), 'train/lr': learn.opt.param_groups[0]['lr']},
+                     step)
 
     def after_epoch(self, learn):
         if not self.trackers or learn.training: return
         step, (train, valid) = (learn.epoch + 1) * self.per_epoch, learn.history[-2:]
         self.log({'epoch/train_loss': train['loss'], 'epoch/eval_loss': valid['loss']}, step)
         q = getattr(learn, 'quality', None)
-        if q and q['epoch'] == learn.epoch: self.log({f'quality/{k}': q[k] for k in ('fid', 'kid', 'precision', 'recall', 'static')}, step)
+        if q and q['epoch'] == learn.epoch:
+            self.log({f'quality/{k}': q[k]
+                      for k in ('fid', 'kid', 'precision', 'recall', 'static')}, step)
         if self.samples:
             model = learn.ema.model if learn.ema is not None else learn.unwrapped_model
-            grid = image_grid(run_samples(self.ddpm, model, self.samples, self.seed), ncols=min(self.samples, 8))
+            grid = image_grid(run_samples(self.ddpm, model, self.samples, self.seed),
+                              ncols=min(self.samples, 8))
             for tracker in self.trackers:
                 kw = dict(dataformats='NHWC') if tracker.name == 'tensorboard' else {}
                 tracker.log_images({'samples': grid}, step=step, **kw)
@@ -409,73 +534,102 @@ class TrackerCB(Callback):
 # %% ../nbs/07_cli.ipynb #94412e9f
 def load_model(run: str | Path | None, pretrained: bool, device: str | None = None,
                conditional: bool = False,  # with `pretrained`: the shipped class-conditional model
-               *, epoch: str | int | None = None,  # with `run`: 'best' or an epoch number, whose checkpoint is loaded
+               # with `run`: 'best' or an epoch number, whose checkpoint is loaded
+               *, epoch: str | int | None = None,
               ) -> tuple[DDPM, UNet2DModel]:
-    "The schedule and U-Net of a run folder, or of a shipped model when `pretrained`; exactly one must be given."
-    _check((run is None) != (not pretrained), '--run RUN or --pretrained: give exactly one' if pretrained else
-           '--run is required: a run folder written by slowai_train (or --pretrained for the model that ships with slowai)')
+    """The schedule and U-Net of a run folder, or of a shipped model when `pretrained`; exactly one
+    must be given."""
+    _check((run is None) != (not pretrained), '--run RUN or --pretrained: give exactly one'
+           if pretrained
+           else '--run is required: a run folder written by slowai_train (or --pretrained for the '
+           'model that ships with slowai)')
     _check_device(device)  # one that is not here is refused before any work
-    _check(epoch is None or not pretrained, f'--epoch {epoch}: only a run folder has epochs; leave it out with --pretrained')
+    _check(epoch is None or not pretrained,
+           f'--epoch {epoch}: only a run folder has epochs; leave it out with --pretrained')
     if epoch is not None and epoch != 'best':
-        _check(str(epoch).isdigit(), f"--epoch {epoch}: expected 'best' or an epoch number (0 is the first)")
+        _check(str(epoch).isdigit(),
+               f"--epoch {epoch}: expected 'best' or an epoch number (0 is the first)")
         epoch = int(epoch)
     if pretrained:
         ddpm, model = load_pretrained(device or 'cpu', conditional=conditional)
         return ddpm, model
     _check(Path(run).is_dir(), f'--run {run}: no such folder')
-    _check(is_run(run), f'--run {run}: not a slowai run folder (no slowai.json); for the model that ships with slowai use --pretrained')
+    _check(is_run(run),
+           f'--run {run}: not a slowai run folder (no slowai.json); for the model that ships with '
+           f'slowai use --pretrained')
     try: ddpm, model, _ = load_run(run, device, epoch)
     except RunError as e: raise UsageError(f'--run {e}') from None
     return ddpm, model
 
-def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None, *, schedule: str = 'trailing'):
+def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None, *,
+                   schedule: str = 'trailing'):
     from slowai.samplers import SAMPLERS, schedule_problem
     _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
     problem = schedule_problem(sampler, schedule)
     _check(problem is None, f'--schedule {schedule}: {problem}')
     _check(steps is None or steps >= 1, f'--steps {steps}: must be at least 1')
-    _check(0 <= eta <= 1, f'--eta {eta}: DDIM\'s noise must be between 0 (deterministic) and 1 (like DDPM)')
+    _check(0 <= eta <= 1,
+           f'--eta {eta}: DDIM\'s noise must be between 0 (deterministic) and 1 (like DDPM)')
     if ddpm is not None:
-        _check(steps is None or steps <= ddpm.n_steps, f'--steps {steps}: the run\'s schedule has only {ddpm.n_steps} steps')
+        _check(steps is None or steps <= ddpm.n_steps,
+               f'--steps {steps}: the run\'s schedule has only {ddpm.n_steps} steps')
 
 def sampling_args(ddpm: DDPM, sampler: str | None, steps: int | None, eta: float | None, *, clip: bool,
-                  schedule: str = 'trailing',  # a solver's step schedule (kept in the result only when it is not the default)
+                  # a solver's step schedule (kept in the result only when it is not the default)
+                  schedule: str = 'trailing',
                  ) -> dict:
-    "Keyword arguments of `samplers.sample`: the default sampler unless `sampler` is given, its steps capped at the schedule's."
-    if sampler is None: sampler, steps, eta = DEFAULT_SAMPLER, steps or min(DEFAULT_STEPS, ddpm.n_steps), DEFAULT_ETA if eta is None else eta
+    """Keyword arguments of `samplers.sample`: the default sampler unless `sampler` is given, its
+    steps capped at the schedule's."""
+    if sampler is None:
+        sampler, steps, eta = (DEFAULT_SAMPLER, steps or min(DEFAULT_STEPS, ddpm.n_steps),
+                               DEFAULT_ETA if eta is None else eta)
     eta = 0. if eta is None else eta
     _check_sampler(sampler, steps, eta, ddpm, schedule=schedule)
     return dict(sampler=sampler, steps=ddpm.n_steps if steps is None else steps, eta=eta, clip=clip,
                 **({} if schedule == 'trailing' else dict(schedule=schedule)))
 
 def sampler_label(args: dict) -> str:
-    "A short name for a sampler's settings, used in file names: `ddim-eta1-20`, `dpm++-20`, `unipc-karras-10`, `ddim-noclip-50`, ..."
+    """A short name for a sampler's settings, used in file names: `ddim-eta1-20`, `dpm++-20`,
+    `unipc-karras-10`, `ddim-noclip-50`, ..."""
     from slowai.samplers import model_calls
-    name = args['sampler'] + (f"-eta{args['eta']:g}" if args['sampler'] == 'ddim' and args['eta'] else '')
+    name = args['sampler'] + (f"-eta{args['eta']:g}" if args['sampler'] == 'ddim' and args['eta']
+                              else '')
     name += f"-{args['schedule']}" if args.get('schedule', 'trailing') != 'trailing' else ''
-    return name + ('-noclip' if args['sampler'] != 'ddpm' and not args['clip'] else '') + f"-{model_calls(args['sampler'], args['steps'])}"
+    return name + ('-noclip' if args['sampler'] != 'ddpm' and not args['clip']
+                   else '') + f"-{model_calls(args['sampler'], args['steps'])}"
 
 # %% ../nbs/07_cli.ipynb #d1409690
-DEFAULT_GUIDANCE = 2.0  # classifier-free guidance w: label agreement 96.7 %, the best FID (0.57) in the conditional DDPM notebook's table
+# classifier-free guidance w: label agreement 96.7 %, the best FID (0.57) in the conditional DDPM
+# notebook's table
+DEFAULT_GUIDANCE = 2.0
 
 # %% ../nbs/07_cli.ipynb #8e14e3e9
 def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n: int, *,
-               sampling: dict,  # `sampling_args`: a sampler that does not draw the class asked for is refused
+               # `sampling_args`: a sampler that does not draw the class asked for is refused
+               sampling: dict,
                n_steps: int,  # the schedule's steps
               ) -> dict:
-    "`labels=` and `guidance=` for `guided_sample`: the requested class, or every class in turn (`all`, or no label) for a conditional model."
+    """`labels=` and `guidance=` for `guided_sample`: the requested class, or every class in turn
+    (`all`, or no label) for a conditional model."""
     cond = is_conditional(model)
     _check(cond or (label is None and guidance is None),
-           f'--{"label" if label is not None else "guidance"}: this model is unconditional; train one with slowai_train '
+           f'--{"label" if label is not None else "guidance"}: this model is unconditional; train '
+           f'one with slowai_train '
            '--conditional, or use --pretrained for the shipped conditional model')
     if not cond: return {}
     guidance = DEFAULT_GUIDANCE if guidance is None else guidance
-    _check(0 <= guidance < float('inf'), f'--guidance {guidance}: expected a number from 0 (unconditional) upwards; 1 is conditional')
-    problem = guided_sampler_problem(sampling['sampler'], sampling['steps'], sampling['eta'], n_steps)
+    _check(0 <= guidance < float('inf'),
+           f'--guidance {guidance}: expected a number from 0 (unconditional) upwards; 1 is '
+           f'conditional')
+    problem = guided_sampler_problem(sampling['sampler'], sampling['steps'], sampling['eta'],
+                                     n_steps)
     _check(problem is None, f"--sampler {sampling['sampler']} with a conditional model: {problem}")
     if label is None or label == 'all': return dict(labels=balanced_labels(n), guidance=guidance)
-    try: return dict(labels=torch.full((n,), label_index(label), dtype=torch.long), guidance=guidance)
-    except ValueError as e: raise UsageError(f'--label {label}: ' + str(e).split(': ', 1)[1]) from None
+    try:
+        return dict(labels=torch.full((n,), label_index(label), dtype=torch.long),
+                    guidance=guidance)
+    except ValueError as e:
+        raise UsageError(f'--label {label}: ' + str(e).split(': ', 1)[1]) from None
 
 MAX_GRID = 1024  # images in one slowai_sample grid: 32 x 32 of them already make a 2,560-pixel PNG
 
@@ -485,52 +639,68 @@ def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int =
                progress: bool = True, eta: float | None = None, clip: bool = True, pretrained: bool = False,
                label: str | None = None, guidance: float | None = None,
                mixed_precision: str = 'auto',  # auto, no or bf16 (see `sampling_precision`)
-               epoch: str | int | None = None,  # 'best' or an epoch number of the run; default: its final model
+               # 'best' or an epoch number of the run; default: its final model
+               epoch: str | int | None = None,
                schedule: str = 'trailing',  # a solver's step schedule: trailing, karras or logsnr
               ) -> torch.Tensor:
-    "Sample `n` images from a run (or a shipped model) and save them as a PNG grid at `out`; returns the images."
+    """Sample `n` images from a run (or a shipped model) and save them as a PNG grid at `out`;
+    returns the images."""
     _check_precision(mixed_precision)
     _check(n > 0, f'--n {n}: must be at least 1')
-    _check(n <= MAX_GRID, f'--n {n}: a grid holds at most {MAX_GRID:,} images; to score many samples use slowai_eval')
+    _check(n <= MAX_GRID,
+           f'--n {n}: a grid holds at most {MAX_GRID:,} images; to score many samples use '
+           f'slowai_eval')
     _check_seed(seed)
-    _check(Path(out).suffix.lower() == '.png', f'--out {out}: the grid is written as PNG; give a name ending in .png')
+    _check(Path(out).suffix.lower() == '.png',
+           f'--out {out}: the grid is written as PNG; give a name ending in .png')
     _output_file(Path(out), f'--out {out}')  # before any sampling
     if sampler is not None or steps is not None or schedule != 'trailing':
         _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0., schedule=schedule)
-    ddpm, model = load_model(run, pretrained, device, conditional=label is not None or guidance is not None, epoch=epoch)
+    ddpm, model = load_model(run, pretrained, device, conditional=label is not None
+                             or guidance is not None, epoch=epoch)
     args = sampling_args(ddpm, sampler, steps, eta, clip=clip, schedule=schedule)
     cond = label_args(model, label, guidance, n, sampling=args, n_steps=ddpm.n_steps)
     _, arithmetic = sampling_precision(mixed_precision, model.device)
     with arithmetic:
-        x = draw(ddpm, model, (n, 1, 32, 32), cond, **args, generator=torch.Generator(model.device).manual_seed(seed),
+        x = draw(ddpm, model, (n, 1, 32, 32), cond, **args,
+                 generator=torch.Generator(model.device).manual_seed(seed),
                  progress=progress).float()
     every_class = cond and label in (None, 'all') and n % 10 == 0  # one row per class
     save_grid(x, Path(out), ncols=n // 10 if every_class else None)
     return x
 
 # %% ../nbs/07_cli.ipynb #d38ef9d7
-IMAGE_BYTES = 32 * 32 * 4 * 3  # a sample in float32, with the copies the classifier's features and the metrics make
+# a sample in float32, with the copies the classifier's features and the metrics make
+IMAGE_BYTES = 32 * 32 * 4 * 3
 
 def _check_memory(n: int):
-    "`UsageError` if `n` samples cannot be held in (half of) this machine's memory, which `evaluate` needs all at once."
+    """`UsageError` if `n` samples cannot be held in (half of) this machine's memory, which
+    `evaluate` needs all at once."""
     try: total = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
     except (ValueError, OSError, AttributeError): return  # no way to tell here
-    _check(n * IMAGE_BYTES <= total // 2, f'--n {n}: {n:,} samples need about {n * IMAGE_BYTES / 2**30:,.0f} GiB of memory and this '
-           f'machine has {total / 2**30:.0f} GiB; use at most {total // 2 // IMAGE_BYTES:,}')
+    _check(n * IMAGE_BYTES <= total // 2,
+           f'--n {n}: {n:,} samples need about {n * IMAGE_BYTES / 2**30:,.0f} GiB of memory and '
+           f'this machine has {total / 2**30:.0f} GiB; use at most {total // 2 // IMAGE_BYTES:,}')
 
 def draw_samples(ddpm: DDPM, model: UNet2DModel, n: int,
-                 sampling: dict,  # `samplers.sample`'s sampler, steps, eta and clip (see `sampling_args`)
-                 *, seed: int = 0,  # seeds one generator for all the batches: the same images whatever the batch size divides
+                 # `samplers.sample`'s sampler, steps, eta and clip (see `sampling_args`)
+                 sampling: dict,
+                 # seeds one generator for all the batches: the same images whatever the batch size
+                 # divides
+                 *, seed: int = 0,
                  batch: int = 256,  # images per sampling call
-                 cond: dict | None = None,  # a conditional model's `labels` (one per image) and `guidance` (`label_args`)
+                 # a conditional model's `labels` (one per image) and `guidance` (`label_args`)
+                 cond: dict | None = None,
                  progress: bool = True,
                 ) -> torch.Tensor:
-    "`n` samples on the CPU, clamped to [-0.5, 0.5], drawn `batch` at a time: what `slowai_eval` scores."
+    """`n` samples on the CPU, clamped to [-0.5, 0.5], drawn `batch` at a time: what `slowai_eval`
+    scores."""
     gen, chunks = torch.Generator(model.device).manual_seed(seed), []
     with tqdm(total=n, desc=f'sampling {n} images', unit='img', disable=not progress) as bar:
         for done in range(0, n, batch):
             b = min(batch, n - done)
-            part = dict(labels=cond['labels'][done:done + b], guidance=cond['guidance']) if cond else None
+            part = dict(labels=cond['labels'][done:done + b],
+                        guidance=cond['guidance']) if cond else None
             x = draw(ddpm, model, (b, 1, 32, 32), part, **sampling, generator=gen, progress=False)
             chunks.append(x.clamp(-0.5, 0.5).cpu())
             bar.update(b)
@@ -541,15 +711,18 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
              seed: int = 0, device: str | None = None, out: str | Path | None = None, progress: bool = True,
              eta: float | None = None, clip: bool = True, pretrained: bool = False, guidance: float | None = None,
              mixed_precision: str = 'auto',  # auto, no or bf16 (see `sampling_precision`)
-             epoch: str | int | None = None,  # 'best' or an epoch number of the run; default: its final model
+             # 'best' or an epoch number of the run; default: its final model
+             epoch: str | int | None = None,
              schedule: str = 'trailing',  # a solver's step schedule: trailing, karras or logsnr
             ) -> dict:
-    "FID, KID, precision, recall and static share of `n` samples, with their cost (and, for a conditional model, label agreement); written to `out`."
+    """FID, KID, precision, recall and static share of `n` samples, with their cost (and, for a
+    conditional model, label agreement); written to `out`."""
     from slowai.samplers import model_calls
     from slowai.conditional import label_agreement
     from slowai.eval import evaluate, shipped_classifier
     need = shipped_classifier().n_features + 1
-    _check(n >= need, f'--n {n}: FID over {need - 1} features needs at least {need} samples (10,000 is usual)')
+    _check(n >= need,
+           f'--n {n}: FID over {need - 1} features needs at least {need} samples (10,000 is usual)')
     _check(batch > 0, f'--batch {batch}: must be at least 1')
     _check_seed(seed)
     _check_precision(mixed_precision)
@@ -558,32 +731,43 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
         _check_sampler(sampler or DEFAULT_SAMPLER, steps, eta or 0., schedule=schedule)
     ddpm, model = load_model(run, pretrained, device, conditional=guidance is not None, epoch=epoch)
     args = sampling_args(ddpm, sampler, steps, eta, clip=clip, schedule=schedule)
-    cond = label_args(model, None, guidance, n, sampling=args, n_steps=ddpm.n_steps)  # every class equally often
-    guided_by = f"-w{cond['guidance']:g}" if cond else ''  # a conditional model: one file per guidance weight
+    # every class equally often
+    cond = label_args(model, None, guidance, n, sampling=args, n_steps=ddpm.n_steps)
+    # a conditional model: one file per guidance weight
+    guided_by = f"-w{cond['guidance']:g}" if cond else ''
     of_epoch = f'-epoch-{epoch}' if epoch is not None else ''  # and one per epoch asked for
-    dest = Path(out) if out else Path(run)/f'eval-{sampler_label(args)}{guided_by}{of_epoch}-{n}.json' if not pretrained else None
-    if dest is not None: _output_file(dest, f'--out {dest}' if out else f'--run {run}')  # before the minutes of sampling
+    dest = (Path(out) if out
+            else Path(run)/f'eval-{sampler_label(args)}{guided_by}{of_epoch}-{n}.json'
+            if not pretrained else None)
+    # before the minutes of sampling
+    if dest is not None: _output_file(dest, f'--out {dest}' if out else f'--run {run}')
     precision, arithmetic = sampling_precision(mixed_precision, model.device)
     t0 = time.perf_counter()
     with arithmetic: images = draw_samples(ddpm, model, n, args, seed=seed, batch=batch, cond=cond,
                                                    progress=progress)
     secs = time.perf_counter() - t0
     bad = (~torch.isfinite(images).flatten(1).all(1)).sum().item()
-    _check(not bad, f'{"the shipped model" if pretrained else f"--run {run}"}: {bad:,} of {n:,} samples hold NaN or infinite '
-                    'values, so they cannot be scored; the model is broken (see its losses, or train it again)')
+    _check(not bad,
+           f'{"the shipped model" if pretrained else f"--run {run}"}: {bad:,} of {n:,} samples '
+           f'hold NaN or infinite '
+           'values, so they cannot be scored; the model is broken (see its losses, or train it '
+           'again)')
     res = evaluate(images, seed=seed, device=device) | dict(
         model='pretrained' if pretrained else str(run), **args, model_calls_per_image=model_calls(args['sampler'], args['steps']),
         seconds=round(secs, 2), samples_per_s=round(n / secs, 2), seed=seed, mixed_precision=precision,
         **({} if epoch is None else dict(epoch=epoch if epoch == 'best' else int(epoch))))
     if cond:
         agree = label_agreement(images, cond['labels'])
-        res |= dict(guidance=cond['guidance'], label_agreement=agree['overall'], label_agreement_per_class=agree['per_class'])
+        res |= dict(guidance=cond['guidance'], label_agreement=agree['overall'],
+                    label_agreement_per_class=agree['per_class'])
     if dest is not None: write_json(dest, res)
-    if dest is not None and not out and epoch is None: write_card(Path(run))  # the run's model card shows its newest scores
+    # the run's model card shows its newest scores
+    if dest is not None and not out and epoch is None: write_card(Path(run))
     return res
 
 # %% ../nbs/07_cli.ipynb #a980f4ee
-def _run_cli(func: Callable, prog: str, argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None):
+def _run_cli(func: Callable, prog: str, argv: list[str] | None = None,
+             parser: argparse.ArgumentParser | None = None):
     p = anno_parser(func, prog=prog) if parser is None else parser
     def error(msg): _die(prog, msg)
     p.error = error
@@ -593,93 +777,145 @@ def _run_cli(func: Callable, prog: str, argv: list[str] | None = None, parser: a
     except (UsageError, RunError, DataError) as e: _die(prog, str(e))
     except TrainingDiverged as e: _die(prog, str(e), 1)
     except Interrupted as e: _die(prog, str(e), 130)
-    except KeyboardInterrupt: _die(prog, 'aborted; finished epochs are saved, continue with --resume', 130)
+    except KeyboardInterrupt:
+        _die(prog, 'aborted; finished epochs are saved, continue with --resume', 130)
     except OSError as e:  # the file system refused a write: one line, and what to do
         if e.errno in PATH_ERRORS: _die(prog, f'{e.filename}: {e.strerror}; choose another path')
         if e.errno not in DISK_ERRORS: raise
-        after = ('finished epochs are kept; free some space, then continue with --resume' if prog == 'slowai_train'
-                 else 'free some space and run it again')
-        _die(prog, f'{e.filename}: {e.strerror}; {after}' if e.errno in (errno.ENOSPC, errno.EDQUOT) else
-             f'{e.filename}: {e.strerror}; ' + ('continue with --resume once it can be written' if prog == 'slowai_train' else 'choose another place'))
+        after = ('finished epochs are kept; free some space, then continue with --resume'
+                 if prog == 'slowai_train' else 'free some space and run it again')
+        _die(prog, f'{e.filename}: {e.strerror}; {after}' if e.errno in (errno.ENOSPC, errno.EDQUOT)
+             else f'{e.filename}: {e.strerror}; '
+             + ('continue with --resume once it can be written' if prog == 'slowai_train'
+                else 'choose another place'))
 
-DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)  # reported as one line, exit status 2
-PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP)  # a path the system cannot even look up: also one line
+# reported as one line, exit status 2
+DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+# a path the system cannot even look up: also one line
+PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP)
 
 # %% ../nbs/07_cli.ipynb #cde2b1da
 def _die(prog: str, msg: str, status: int = 2):
-    one_line = ''.join(c if c.isprintable() else repr(c)[1:-1] for c in msg)  # a newline in a path is shown as \n
+    # a newline in a path is shown as \n
+    one_line = ''.join(c if c.isprintable() else repr(c)[1:-1] for c in msg)
     print(f'{prog}: error: {one_line}', file=sys.stderr)
     sys.exit(status)
 
 def slowai_train(out: str = None,  # the run folder to create (or continue, with --resume); required
-                 resume: bool = False,  # continue the run in OUT from its newest checkpoint (only --epochs, --samples, --eval_every and --eval_n may change)
+                 # continue the run in OUT from its newest checkpoint (only --epochs, --samples,
+                 # --eval_every and --eval_n may change)
+                 resume: bool = False,
                  device: str = None,  # cpu, cuda or mps; default: the best available
-                 accelerate: bool = False,  # train with Accelerate: start with `accelerate launch ... slowai_train`
-                 *, log_with: str = None,  # log losses and sample grids to tensorboard, wandb or all (pip install "slowai[tracking]")
-                 recipe: str = None,  # a named set of recipe settings, measured in the recipes notebook
+                 # train with Accelerate: start with `accelerate launch ... slowai_train`
+                 accelerate: bool = False,
+                 # log losses and sample grids to tensorboard, wandb or all (pip install
+                 # "slowai[tracking]")
+                 *, log_with: str = None,
+                 # a named set of recipe settings, measured in the recipes notebook
+                 recipe: str = None,
                  **settings,  # the run's settings, `RunConfig` fields (`--epochs 3 --lr 4e-3 ...` on the command line)
                 ):
-    "Train a DDPM on Fashion-MNIST into a run folder (model, losses.csv/png, samples.png, checkpoints)."
+    """Train a DDPM on Fashion-MNIST into a run folder (model, losses.csv/png, samples.png,
+    checkpoints)."""
     _check(out is not None, '--out is required: the run folder to write')
     if recipe is not None:
         _check(recipe in RECIPES, f'--recipe {recipe}: expected one of {", ".join(RECIPES)}')
         settings = RECIPES[recipe] | settings  # the options given one by one win
     for k in ('ema', 'min_snr'):
-        if settings.get(k) == 0: settings[k] = None  # `--ema 0` turns EMA off, `--min_snr 0` the weighting
+        # `--ema 0` turns EMA off, `--min_snr 0` the weighting
+        if settings.get(k) == 0: settings[k] = None
     run = train_run(out, resume, device, accelerate, log_with=log_with, **settings)
     if int(os.environ.get('RANK', 0)) == 0:  # one message, also when several processes trained
-        files = ['losses.png'] + (['samples.png'] if (run/'samples.png').is_file() else []) + ['unet/']
+        files = ['losses.png'] + (['samples.png'] if (run/'samples.png').is_file()
+                                  else []) + ['unet/']
         print(f'run saved in {run}: {", ".join(files)} (load with slowai_sample --run {run})')
 
 @call_parse
 def slowai_sample(run: str = None,  # a run folder written by slowai_train
-                  pretrained: bool = False,  # sample from the model that ships with slowai instead of a run
+                  # sample from the model that ships with slowai instead of a run
+                  pretrained: bool = False,
                   out: str = 'samples.png',  # the PNG grid to write
                   n: int = 16,  # number of images
                   *, seed: int = 0,  # seed of the starting noise
-                  sampler: str = None,  # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde, unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim or ddpm
-                  steps: int = None,  # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
+                  # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde,
+                  # unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim
+                  # or ddpm
+                  sampler: str = None,
+                  # model calls per image; default 50, or all the schedule's steps with --sampler
+                  # ddpm
+                  steps: int = None,
                   eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
-                  schedule: str = 'trailing',  # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even in log-SNR)
-                  no_clip: bool = False,  # every sampler but ddpm: do not clamp the predicted clean image to the data range
+                  # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even
+                  # in log-SNR)
+                  schedule: str = 'trailing',
+                  # every sampler but ddpm: do not clamp the predicted clean image to the data range
+                  no_clip: bool = False,
                   device: str = None,  # cpu, cuda or mps; default: CPU
-                  label: str = None,  # conditional models: the class to draw, by name (sneaker, "ankle boot") or index 0-9, or all (every class, a row each, the default)
-                  guidance: float = None,  # conditional models: classifier-free guidance w (0 ignores the label, 1 conditional); default 2
-                  mixed_precision: str = 'auto',  # auto (bf16 on a CPU where it measured at least 1.1 times as fast), no or bf16
-                  epoch: str = None,  # best (the epoch with the lowest FID while training) or an epoch number (0 first); default: the final model
+                  # conditional models: the class to draw, by name (sneaker, "ankle boot") or index
+                  # 0-9, or all (every class, a row each, the default)
+                  label: str = None,
+                  # conditional models: classifier-free guidance w (0 ignores the label, 1
+                  # conditional); default 2
+                  guidance: float = None,
+                  # auto (bf16 on a CPU where it measured at least 1.1 times as fast), no or bf16
+                  mixed_precision: str = 'auto',
+                  # best (the epoch with the lowest FID while training) or an epoch number (0
+                  # first); default: the final model
+                  epoch: str = None,
                  ):
-    "Sample images from a trained run, or a shipped model, and save them as a PNG grid; with --pretrained, --label picks the conditional model."
-    sample_run(run, out, n, seed, sampler=sampler, steps=steps, device=device, eta=eta, clip=not no_clip, pretrained=pretrained,
-               label=label, guidance=guidance, mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
+    """Sample images from a trained run, or a shipped model, and save them as a PNG grid; with
+    --pretrained, --label picks the conditional model."""
+    sample_run(run, out, n, seed, sampler=sampler, steps=steps, device=device, eta=eta,
+               clip=not no_clip, pretrained=pretrained, label=label, guidance=guidance,
+               mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
     print(f'wrote {out}')
 
 @call_parse
 def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 pretrained: bool = False,  # score the model that ships with slowai instead of a run
                 n: int = 10_000,  # number of samples to score
-                sampler: str = None,  # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde, unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim or ddpm
-                *, steps: int = None,  # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
+                # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde,
+                # unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim or
+                # ddpm
+                sampler: str = None,
+                # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
+                *, steps: int = None,
                 eta: float = None,  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM)
-                schedule: str = 'trailing',  # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even in log-SNR)
-                no_clip: bool = False,  # every sampler but ddpm: do not clamp the predicted clean image to the data range
+                # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even
+                # in log-SNR)
+                schedule: str = 'trailing',
+                # every sampler but ddpm: do not clamp the predicted clean image to the data range
+                no_clip: bool = False,
                 batch: int = 256,  # images sampled at once
                 seed: int = 0,  # seed of the starting noise and of KID's subsets
                 device: str = None,  # cpu, cuda or mps; default: CPU
-                out: str = None,  # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json (none with --pretrained)
-                guidance: float = None,  # conditional models: classifier-free guidance w (default 2); with --pretrained, picks the conditional model
-                mixed_precision: str = 'auto',  # auto (bf16 on a CPU where it measured at least 1.1 times as fast), no or bf16
-                epoch: str = None,  # best (the epoch with the lowest FID while training) or an epoch number (0 first); default: the final model
+                # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json (none with
+                # --pretrained)
+                out: str = None,
+                # conditional models: classifier-free guidance w (default 2); with --pretrained,
+                # picks the conditional model
+                guidance: float = None,
+                # auto (bf16 on a CPU where it measured at least 1.1 times as fast), no or bf16
+                mixed_precision: str = 'auto',
+                # best (the epoch with the lowest FID while training) or an epoch number (0 first);
+                # default: the final model
+                epoch: str = None,
                ):
-    "FID, KID, precision and recall of samples against the Fashion-MNIST test set, with model calls and seconds; for a conditional model, also how often the classifier sees the requested class."
-    res = eval_run(run, n, sampler, steps, batch=batch, seed=seed, device=device, out=out, eta=eta, clip=not no_clip, pretrained=pretrained,
-                   guidance=guidance, mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
+    """FID, KID, precision and recall of samples against the Fashion-MNIST test set, with model
+    calls and seconds; for a conditional model, also how often the classifier sees the requested
+    class."""
+    res = eval_run(run, n, sampler, steps, batch=batch, seed=seed, device=device, out=out, eta=eta,
+                   clip=not no_clip, pretrained=pretrained, guidance=guidance,
+                   mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
     print(json.dumps(res, indent=2))
 
 # %% ../nbs/07_cli.ipynb #fdf36459
 def train_parser() -> argparse.ArgumentParser:
     "`slowai_train`'s options: the five of the run itself, then one per `RunConfig` setting."
-    p = argparse.ArgumentParser(prog='slowai_train', description=slowai_train.__doc__ + ' With --resume, only --epochs (a '
-                                'new value starts a new one-cycle schedule over the epochs still to run), --samples, --eval_every and --eval_n may '
+    p = argparse.ArgumentParser(prog='slowai_train', description=slowai_train.__doc__
+                                + ' With --resume, only --epochs (a new value starts a new '
+                                'one-cycle schedule over the epochs still to run), --samples, '
+                                '--eval_every and --eval_n may '
                                 "change; the run keeps its other settings.")
     docs = docments(slowai_train)
     p.add_argument('--out', metavar='OUT', help=docs['out'])
@@ -687,20 +923,25 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', metavar='DEVICE', help=docs['device'])
     p.add_argument('--accelerate', action='store_true', help=docs['accelerate'])
     p.add_argument('--log_with', metavar='TRACKER', help=docs['log_with'])
-    p.add_argument('--recipe', choices=RECIPES, metavar='RECIPE', help=docs['recipe'] + ': ' + '; '.join(
-        f'{name} is ' + ', '.join(f'{flag_of(k)} {0 if v is None else v}' for k, v in s.items()) for name, s in RECIPES.items()) +
-        f' (default: {DEFAULT_RECIPE}; an option given on its own wins)')
+    p.add_argument('--recipe', choices=RECIPES, metavar='RECIPE', help=docs['recipe'] + ': '
+                   + '; '.join(f'{name} is '
+                               + ', '.join(f'{flag_of(k)} {0 if v is None else v}' for k,
+                                           v in s.items()) for name, s in RECIPES.items())
+                   + f' (default: {DEFAULT_RECIPE}; an option given on its own wins)')
     return config_options(p, RunConfig)
 
 # %% ../nbs/07_cli.ipynb #568146c6
 def train_main(argv: list[str] | None = None):
-    "The `slowai_train` command: parse `argv` (default `sys.argv`), report a bad argument in one line with exit status 2."
+    """The `slowai_train` command: parse `argv` (default `sys.argv`), report a bad argument in one
+    line with exit status 2."""
     _run_cli(slowai_train, 'slowai_train', argv, parser=train_parser())
 
 def sample_main(argv: list[str] | None = None):
-    "The `slowai_sample` command: parse `argv` (default `sys.argv`), report a bad argument in one line with exit status 2."
+    """The `slowai_sample` command: parse `argv` (default `sys.argv`), report a bad argument in one
+    line with exit status 2."""
     _run_cli(slowai_sample.__wrapped__, 'slowai_sample', argv)
 
 def eval_main(argv: list[str] | None = None):
-    "The `slowai_eval` command: parse `argv` (default `sys.argv`), report a bad argument in one line with exit status 2."
+    """The `slowai_eval` command: parse `argv` (default `sys.argv`), report a bad argument in one
+    line with exit status 2."""
     _run_cli(slowai_eval.__wrapped__, 'slowai_eval', argv)

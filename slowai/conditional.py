@@ -25,13 +25,16 @@ def _label_key(name: str) -> str: return re.sub(r'[^a-z0-9]', '', name.lower())
 def label_index(label: int | str,  # a class index (0-9, or '7') or name ('sneaker', 'Ankle boot', 't-shirt', 'bags')
                 classes: Sequence[str] = FASHION_CLASSES,
                ) -> int:
-    "The index of a class given by index or by name; case, spaces, hyphens and a plural 's' do not matter."
+    """The index of a class given by index or by name; case, spaces, hyphens and a plural 's' do not
+    matter."""
     if isinstance(label, str) and label.strip().isdigit(): label = int(label)
-    if isinstance(label, int) and not isinstance(label, bool) and 0 <= label < len(classes): return label
+    if isinstance(label, int) and not isinstance(label, bool) and 0 <= label < len(classes):
+        return label
     if isinstance(label, str):
         key = _label_key(label)
         for i, name in enumerate(classes):
-            names = {_label_key(name)} | {_label_key(part) for part in name.split('/')}  # 'T-shirt/top': also 't-shirt', 'top'
+            # 'T-shirt/top': also 't-shirt', 'top'
+            names = {_label_key(name)} | {_label_key(part) for part in name.split('/')}
             if key in names or (key.endswith('s') and key[:-1] in names): return i
     choices = ', '.join(f'{i} {name}' for i, name in enumerate(classes))
     raise ValueError(f'label {label!r}: expected a class name or index, one of: {choices}')
@@ -41,42 +44,54 @@ def label_tensor(labels: int | str | Iterable[int | str] | torch.Tensor,  # one 
                  n: int,  # the number of images
                  classes: Sequence[str] = FASHION_CLASSES,
                 ) -> torch.Tensor:
-    "Labels as a long tensor of length `n`: one label repeated, or a list/tensor of `n` indices or names."
+    """Labels as a long tensor of length `n`: one label repeated, or a list/tensor of `n` indices or
+    names."""
     if isinstance(labels, (int, str)) or (isinstance(labels, torch.Tensor) and labels.ndim == 0):
         labels = [labels.item() if isinstance(labels, torch.Tensor) else labels] * n
     labels = [label_index(l.item() if isinstance(l, torch.Tensor) else l, classes) for l in labels]
-    if len(labels) != n: raise ValueError(f'{len(labels)} labels for {n} images: give one label, or one per image')
+    if len(labels) != n:
+        raise ValueError(f'{len(labels)} labels for {n} images: give one label, or one per image')
     return torch.tensor(labels, dtype=torch.long)
 
 # %% ../nbs/09_conditional.ipynb #ffb25927
 def balanced_labels(n: int,  # the number of images
                     num_classes: int = 10,
                    ) -> torch.Tensor:
-    "Labels for `n` images, every class in turn in equal blocks: `[0,0,...,1,1,...]`; with `n` a multiple of `num_classes`, rows of a grid."
-    if not (isinstance(n, int) and n > 0): raise ValueError(f'n={n!r}: expected a positive number of images')
+    """Labels for `n` images, every class in turn in equal blocks: `[0,0,...,1,1,...]`; with `n` a
+    multiple of `num_classes`, rows of a grid."""
+    if not (isinstance(n, int) and n > 0):
+        raise ValueError(f'n={n!r}: expected a positive number of images')
     return torch.arange(n) * num_classes // n
 
 # %% ../nbs/09_conditional.ipynb #71cccae1
 class ConditionalDDPM(DDPM):
-    "`DDPM`'s training callback for a class-conditional U-Net: the label goes in with x_t and t, replaced by the null label with probability `p_uncond`."
+    """`DDPM`'s training callback for a class-conditional U-Net: the label goes in with x_t and t,
+    replaced by the null label with probability `p_uncond`."""
     def __init__(self, *args,
-                 num_classes: int = 10,  # real labels 0..num_classes-1; `num_classes` itself means "no label"
+                 # real labels 0..num_classes-1; `num_classes` itself means "no label"
+                 num_classes: int = 10,
                  p_uncond: float = 0.1,  # the share of training images whose label is dropped
                  **kwargs):  # the schedule, as for `DDPM`
-        if not (isinstance(num_classes, int) and num_classes > 0): raise ValueError(f'num_classes={num_classes!r}: expected a positive integer')
-        if not 0 <= p_uncond < 1: raise ValueError(f'p_uncond={p_uncond!r}: expected a probability from 0 up to (not including) 1')
+        if not (isinstance(num_classes, int) and num_classes > 0):
+            raise ValueError(f'num_classes={num_classes!r}: expected a positive integer')
+        if not 0 <= p_uncond < 1:
+            raise ValueError(f'p_uncond={p_uncond!r}: expected a probability from 0 up to (not '
+                             f'including) 1')
         super().__init__(*args, **kwargs)
         self.num_classes, self.p_uncond = num_classes, p_uncond
 
-    def drop_labels(self, labels: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        "`labels` with each one replaced by the null label `num_classes` with probability `p_uncond`."
+    def drop_labels(self, labels: torch.Tensor,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+        """`labels` with each one replaced by the null label `num_classes` with probability
+        `p_uncond`."""
         drop = torch.rand(labels.shape, device=labels.device, generator=generator) < self.p_uncond
         return torch.where(drop, torch.full_like(labels, self.num_classes), labels)
 
     def before_batch(self, learn):
         x0, labels = learn.batch[:2]
         (x_t, t), eps = self.sched.noisify(x0)
-        learn.batch = ((x_t, t, self.drop_labels(labels)), eps)  # `DDPM.predict` calls model(x_t, t, labels)
+        # `DDPM.predict` calls model(x_t, t, labels)
+        learn.batch = ((x_t, t, self.drop_labels(labels)), eps)
 
 # %% ../nbs/09_conditional.ipynb #ef796310
 def null_label(model: nn.Module) -> int:
@@ -85,39 +100,49 @@ def null_label(model: nn.Module) -> int:
 
 # %% ../nbs/09_conditional.ipynb #a333beb8
 class Guided(nn.Module):
-    "A class-conditional U-Net seen as `model(x, t)`: classifier-free guided noise for fixed labels, one forward pass per call."
+    """A class-conditional U-Net seen as `model(x, t)`: classifier-free guided noise for fixed
+    labels, one forward pass per call."""
     def __init__(self, model: nn.Module,  # a U-Net built with `fashion_unet(num_classes=...)`
                  labels: torch.Tensor,  # one label per image, `[N]`
                  guidance: float = 1.,  # w: 0 unconditional, 1 conditional, above 1 guided
                 ):
         super().__init__()
         if not is_conditional(model):
-            raise ValueError('this model takes no class labels; train one with fashion_unet(num_classes=10) (slowai_train --conditional)')
+            raise ValueError('this model takes no class labels; train one with '
+                             'fashion_unet(num_classes=10) (slowai_train --conditional)')
         if not (isinstance(guidance, (int, float)) and 0 <= guidance < float('inf')):
-            raise ValueError(f'guidance={guidance!r}: expected a finite number >= 0 (0: unconditional, 1: conditional, 3: a usual guided value)')
+            raise ValueError(f'guidance={guidance!r}: expected a finite number >= 0 (0: '
+                             f'unconditional, 1: conditional, 3: a usual guided value)')
         self.model, self.guidance = model, float(guidance)
         self.labels, self.null = torch.as_tensor(labels, dtype=torch.long), null_label(model)
         if not ((self.labels >= 0) & (self.labels < self.null)).all():
-            raise ValueError(f'labels must lie in 0..{self.null - 1}; got {sorted(set(self.labels.tolist()))}')
+            raise ValueError(f'labels must lie in 0..{self.null - 1}; got '
+                             f'{sorted(set(self.labels.tolist()))}')
 
     def forward(self, x: torch.Tensor, t: torch.Tensor):
-        if len(x) != len(self.labels): raise ValueError(f'{len(self.labels)} labels for a batch of {len(x)} images')
+        if len(x) != len(self.labels):
+            raise ValueError(f'{len(self.labels)} labels for a batch of {len(x)} images')
         y = self.labels.to(x.device)
         if self.guidance == 1: return SimpleNamespace(sample=self.model(x, t, y).sample)
         null = torch.full_like(y, self.null)
         if self.guidance == 0: return SimpleNamespace(sample=self.model(x, t, null).sample)
         t = t.expand(len(x)) if t.ndim else t.repeat(len(x))
-        eps_uncond, eps_cond = self.model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([null, y])).sample.chunk(2)
+        eps_uncond, eps_cond = self.model(torch.cat([x, x]), torch.cat([t, t]),
+                                          torch.cat([null, y])).sample.chunk(2)
         return SimpleNamespace(sample=eps_uncond + self.guidance * (eps_cond - eps_uncond))
 
 def guided(model: nn.Module,
-           labels=None,  # None for an unconditional model; else a label or one per image (indices or names)
+           # None for an unconditional model; else a label or one per image (indices or names)
+           labels=None,
            guidance: float = 1.,  # w, used when `labels` are given
            n: int | None = None,  # images in the batch, to repeat a single label
           ) -> nn.Module:
-    "`model` itself when `labels` is None, else `Guided(model, labels, guidance)`; refuses a mismatch of model and labels."
+    """`model` itself when `labels` is None, else `Guided(model, labels, guidance)`; refuses a
+    mismatch of model and labels."""
     if labels is None:
-        if is_conditional(model): raise ValueError('this model is class-conditional: pass labels= (a class name or index, or one per image) and guidance=')
+        if is_conditional(model):
+            raise ValueError('this model is class-conditional: pass labels= (a class name or '
+                             'index, or one per image) and guidance=')
         return model
     return Guided(model, label_tensor(labels, n if n is not None else len(labels)), guidance)
 
@@ -129,62 +154,85 @@ def label_agreement(images: torch.Tensor,  # samples `[N,1,32,32]` in [-0.5, 0.5
                     batch_size: int = 500,
                     *, device: torch.device | str | None = None,  # default: the CPU
                    ) -> dict:
-    "How often the classifier names the requested class: `dict(overall, per_class: {name: share}, n)`."
+    """How often the classifier names the requested class: `dict(overall, per_class: {name: share},
+    n)`."""
     from slowai.eval import check_images, shipped_classifier
-    images, labels = check_images(images, 'samples'), torch.as_tensor(labels, dtype=torch.long).cpu()
-    if len(labels) != len(images): raise ValueError(f'{len(labels)} labels for {len(images)} images')
+    images, labels = check_images(images, 'samples'), torch.as_tensor(labels,
+                                                                      dtype=torch.long).cpu()
+    if len(labels) != len(images):
+        raise ValueError(f'{len(labels)} labels for {len(images)} images')
     model = (shipped_classifier() if classifier is None else classifier).eval().to(device or 'cpu')
     preds = torch.cat([model(images[i:i + batch_size].to(device or 'cpu')).argmax(1).cpu()
                        for i in range(0, len(images), batch_size)])
     hit = (preds == labels).float()
-    per_class = {FASHION_CLASSES[c]: hit[labels == c].mean().item() for c in labels.unique().tolist()}
+    per_class = {FASHION_CLASSES[c]: hit[labels == c].mean().item()
+                 for c in labels.unique().tolist()}
     return dict(overall=hit.mean().item(), per_class=per_class, n=len(images))
 
 # %% ../nbs/09_conditional.ipynb #8446326e
-# what `guided_sample` lets draw a class, from the table above (the shipped conditional model, 500 images per row): every
-# sampler kept names the class asked for in at least 90 % of the images at w = 2 and 3 and leaves none as static
+# what `guided_sample` lets draw a class, from the table above (the shipped conditional model, 500
+# images per row): every
+# sampler kept names the class asked for in at least 90 % of the images at w = 2 and 3 and leaves
+# none as static
 GUIDED_MIN_ETA = 0.75  # DDIM with less fresh noise per step keeps the early errors of the guided x0
-GUIDED_SOLVERS = ()  # the homework's other diffusers solvers that drew the class asked for (see "The model shipped now")
+# the homework's other diffusers solvers that drew the class asked for (see "The model shipped now")
+GUIDED_SOLVERS = ()
 
 # %% ../nbs/09_conditional.ipynb #97e16bab
 def guided_sampler_problem(sampler: str,  # 'ddpm', 'ddim', 'dpm++' or another of `samplers.SOLVERS`
                            steps: int,  # model calls per image
                            eta: float = 0.,  # DDIM's noise
-                           n_steps: int = 1000,  # the schedule's steps: DDPM with all of them is Algorithm 2, never refused
+                           # the schedule's steps: DDPM with all of them is Algorithm 2, never
+                           # refused
+                           n_steps: int = 1000,
                           ) -> str | None:
-    "Why `sampler` with these settings does not draw the requested class, as measured in the conditional notebook; None if it does."
+    """Why `sampler` with these settings does not draw the requested class, as measured in the
+    conditional notebook; None if it does."""
     if sampler == 'dpm++':
-        return ('DPM-Solver++ with class labels drew the class asked for in fewer than 90 % of the images and left a sixth of '
-                'them as static: a deterministic solver keeps the early errors of the guided x0; use the ddim sampler with eta 1')
+        return ('DPM-Solver++ with class labels drew the class asked for in fewer than 90 % of the '
+                'images and left a sixth of them as static: a deterministic solver keeps the early '
+                'errors of the guided x0; use the ddim sampler with eta 1')
     if sampler == 'ddim' and eta < GUIDED_MIN_ETA:
-        return (f'DDIM with eta {eta:g} and class labels drew the class asked for in too few images or left some as static: '
-                f'with little fresh noise it keeps the early errors of the guided x0; use eta {GUIDED_MIN_ETA:g} or more '
-                '(1 draws best)')
+        return (f'DDIM with eta {eta:g} and class labels drew the class asked for in too few '
+                f'images or left some as static: with little fresh noise it keeps the early errors '
+                f'of the guided x0; use eta {GUIDED_MIN_ETA:g} or more ' '(1 draws best)')
     if sampler not in ('ddpm', 'ddim') and sampler not in GUIDED_SOLVERS:
-        return (f'{sampler} with class labels is not among the solvers measured to draw the class asked for in at least 90 % '
-                'of the images with none static (the conditional notebook); use the ddim sampler with eta 1')
+        return (f'{sampler} with class labels is not among the solvers measured to draw the class '
+                f'asked for in at least 90 % '
+                'of the images with none static (the conditional notebook); use the ddim sampler '
+                'with eta 1')
     if sampler == 'ddpm' and steps < n_steps:
-        return (f'strided DDPM ({steps} of the schedule\'s {n_steps} steps) with class labels leaves static images: its '
-                'long jumps with the variance beta add more noise than the later steps remove; use all the steps, or the '
-                'ddim sampler with eta 1, the same jump with the posterior\'s variance')
+        return (f'strided DDPM ({steps} of the '
+                f'schedule\'s {n_steps} steps) with class labels leaves static images: its '
+                'long jumps with the variance beta add more noise than the later steps remove; use '
+                'all the steps, or the ddim sampler with eta 1, the same jump with the '
+                'posterior\'s variance')
     return None
 
 def guided_sample(ddpm: DDPM, model: nn.Module,  # the schedule, and a U-Net built with `fashion_unet(num_classes=...)`
                   sz: Sequence[int] = (16, 1, 32, 32),
-                  sampler: str = 'ddpm',  # as for `samplers.sample`; those that do not draw the class are refused
+                  # as for `samplers.sample`; those that do not draw the class are refused
+                  sampler: str = 'ddpm',
                   *,
                   labels,  # a class (index or name) for all images, or one per image
-                  guidance: float = 1.,  # classifier-free guidance w: 0 ignores the labels, 1 conditional, above 1 stronger
+                  # classifier-free guidance w: 0 ignores the labels, 1 conditional, above 1
+                  # stronger
+                  guidance: float = 1.,
                   steps: int | None = None,  # model calls; default all the schedule's steps
                   eta: float = 0.,  # DDIM's noise
-                  clip: bool = True,  # clamp the predicted clean image, and step with the noise the clamped one implies
+                  # clamp the predicted clean image, and step with the noise the clamped one implies
+                  clip: bool = True,
                   **kwargs,  # the rest of `samplers.sample`'s settings: schedule, generator, device, progress
                  ) -> torch.Tensor:
     "`sz` images of the classes `labels`: `samplers.sample` of the classifier-free guided `model`."
-    from slowai.samplers import SAMPLERS, sample  # on use: the command line imports this module without diffusers
+    # on use: the command line imports this module without diffusers
+    from slowai.samplers import SAMPLERS, sample
     model = guided(model, labels, guidance, sz[0])
     n_steps = as_schedule(ddpm).n_steps
     calls = n_steps if steps is None else steps
-    if sampler in SAMPLERS and isinstance(calls, int) and 1 <= calls <= n_steps:  # else `sample` says what is wrong
-        if problem := guided_sampler_problem(sampler, calls, eta, n_steps): raise ValueError(problem)
-    return sample(ddpm, model, sz, sampler, steps=steps, eta=eta, clip=clip, noise_from_x0=clip, **kwargs)
+    # else `sample` says what is wrong
+    if sampler in SAMPLERS and isinstance(calls, int) and 1 <= calls <= n_steps:
+        if problem := guided_sampler_problem(sampler, calls, eta, n_steps):
+            raise ValueError(problem)
+    return sample(ddpm, model, sz, sampler, steps=steps, eta=eta, clip=clip, noise_from_x0=clip,
+                  **kwargs)

@@ -19,15 +19,16 @@ from fastcore.basics import patch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .prelude import (Callback, DeviceCB, DivergenceCB, Learner, MetricsCB, OneCycle, ProgressCB, TrainCB,
-                            get_dls, default_device)
+from .prelude import (Callback, DeviceCB, DivergenceCB, Learner, MetricsCB, OneCycle,
+                            ProgressCB, TrainCB, get_dls, default_device)
 
 # %% auto #0
 __all__ = ['NoiseSchedule', 'DDPM', 'diffusers_reference', 'reverse_loop', 'fashion_unet', 'is_conditional', 'EMA', 'ConfigError',
            'TrainConfig', 'recipe_learner', 'train']
 
 # %% ../nbs/01_ddpm.ipynb #80e826fd
-def linear_betas(n_steps: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02) -> torch.Tensor:
+def linear_betas(n_steps: int = 1000, beta_min: float = 1e-4,
+                 beta_max: float = 0.02) -> torch.Tensor:
     "The DDPM paper's schedule: beta rises linearly from `beta_min` to `beta_max` over `n_steps`."
     return torch.linspace(beta_min, beta_max, n_steps, dtype=torch.float64).float()
 
@@ -38,37 +39,48 @@ def schedule(betas: torch.Tensor) -> dict[str, torch.Tensor]:
     alpha = 1 - betas
     alpha_bar = alpha.cumprod(0)
     sigma = ((1 - alpha_bar) / alpha_bar).sqrt()
-    return {k: v.float() for k, v in dict(beta=betas, alpha=alpha, alpha_bar=alpha_bar, sigma=sigma).items()}
+    return {k: v.float() for k,
+            v in dict(beta=betas, alpha=alpha, alpha_bar=alpha_bar, sigma=sigma).items()}
 
 # %% ../nbs/01_ddpm.ipynb #9592b632
 class NoiseSchedule(nn.Module):
-    "A linear beta schedule and what follows from it, kept as buffers (so `.to(device)` moves them all); the forward process in closed form."
+    """A linear beta schedule and what follows from it, kept as buffers (so `.to(device)` moves them
+    all); the forward process in closed form."""
     def __init__(self, n_steps: int = 1000,  # T, the number of noising steps
                  beta_min: float = 1e-4,  # beta of the first step
                  beta_max: float = 0.02,  # beta of the last step
-                 variance: str = 'beta',  # reverse-step variance: 'beta' (beta_t) or 'posterior' (beta-tilde_t)
+                 # reverse-step variance: 'beta' (beta_t) or 'posterior' (beta-tilde_t)
+                 variance: str = 'beta',
                 ):
-        if not (isinstance(n_steps, int) and n_steps > 1): raise ValueError(f'n_steps={n_steps!r}: expected an integer > 1')
-        if not 0 < beta_min <= beta_max < 1: raise ValueError(f'beta_min={beta_min}, beta_max={beta_max}: expected 0 < beta_min <= beta_max < 1')
-        if variance not in ('beta', 'posterior'): raise ValueError(f"variance={variance!r}: expected 'beta' or 'posterior'")
+        if not (isinstance(n_steps, int) and n_steps > 1):
+            raise ValueError(f'n_steps={n_steps!r}: expected an integer > 1')
+        if not 0 < beta_min <= beta_max < 1:
+            raise ValueError(f'beta_min={beta_min}, beta_max={beta_max}: expected 0 < beta_min <= '
+                             f'beta_max < 1')
+        if variance not in ('beta', 'posterior'):
+            raise ValueError(f"variance={variance!r}: expected 'beta' or 'posterior'")
         super().__init__()
-        self.n_steps, self.beta_min, self.beta_max, self.variance = n_steps, beta_min, beta_max, variance
+        self.n_steps, self.beta_min, self.beta_max, self.variance = (n_steps, beta_min, beta_max,
+                                                                     variance)
         self.set_betas(linear_betas(n_steps, beta_min, beta_max))
 
     def set_betas(self, betas: torch.Tensor):
-        "(Re)compute every buffer from `betas` (`n_steps` values); other schedules, such as the cosine one, start here."
+        """(Re)compute every buffer from `betas` (`n_steps` values); other schedules, such as the
+        cosine one, start here."""
         s = schedule(betas)
         beta, alpha, alpha_bar = s['beta'], s['alpha'], s['alpha_bar']
         # Algorithm 2's per-step coefficients, explained under "Sampling" below
         ab_prev = torch.cat([torch.ones(1), alpha_bar[:-1]])
         var = beta if self.variance == 'beta' else (1 - ab_prev) / (1 - alpha_bar) * beta
         for name, v in dict(beta=beta, alpha=alpha, alpha_bar=alpha_bar, coef_x=1 / alpha.sqrt(),
-                            coef_eps=beta / (1 - alpha_bar).sqrt() / alpha.sqrt(), noise_std=var.sqrt()).items():
+                            coef_eps=beta / (1 - alpha_bar).sqrt() / alpha.sqrt(),
+                            noise_std=var.sqrt()).items():
             self.register_buffer(name, v)
 
     def config(self) -> dict:
         "The settings that rebuild this schedule: `NoiseSchedule(**s.config())`."
-        return dict(n_steps=self.n_steps, beta_min=self.beta_min, beta_max=self.beta_max, variance=self.variance)
+        return dict(n_steps=self.n_steps, beta_min=self.beta_min, beta_max=self.beta_max,
+                    variance=self.variance)
     def extra_repr(self) -> str: return ', '.join(f'{k}={v!r}' for k, v in self.config().items())
 
     def on(self, device: torch.device | str) -> NoiseSchedule:
@@ -82,14 +94,16 @@ class NoiseSchedule(nn.Module):
         return ab.sqrt() * x0 + (1 - ab).sqrt() * eps
 
     def noisify(self, x0: torch.Tensor, generator: torch.Generator | None = None):
-        "A training pair `((x_t, t), eps)` for a clean batch `x0`, with `t` and `eps` drawn at random."
+        """A training pair `((x_t, t), eps)` for a clean batch `x0`, with `t` and `eps` drawn at
+        random."""
         self.on(x0.device)
         t = torch.randint(0, self.n_steps, (len(x0),), device=x0.device, generator=generator)
         eps = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
         return (self.add_noise(x0, eps, t), t), eps
 
 class DDPM(TrainCB):
-    "Algorithm 1 as a Learner callback: each clean batch becomes `((x_t, t), eps)`, drawn from its schedule `self.sched`."
+    """Algorithm 1 as a Learner callback: each clean batch becomes `((x_t, t), eps)`, drawn from its
+    schedule `self.sched`."""
     order = 1
     def __init__(self, n_steps: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02,
                  variance: str = 'beta'):  # the schedule's settings, as for `NoiseSchedule`
@@ -114,20 +128,27 @@ def as_schedule(s: NoiseSchedule | DDPM) -> NoiseSchedule:
 
 # %% ../nbs/01_ddpm.ipynb #7cb93a0d
 def scheduler_args(s: NoiseSchedule | DDPM) -> dict:
-    "What every diffusers scheduler built from a schedule shares: its number of steps, its exact betas, noise prediction."
+    """What every diffusers scheduler built from a schedule shares: its number of steps, its exact
+    betas, noise prediction."""
     s = as_schedule(s)
-    return dict(num_train_timesteps=s.n_steps, trained_betas=s.beta.cpu().double().numpy(), prediction_type='epsilon')
+    return dict(num_train_timesteps=s.n_steps, trained_betas=s.beta.cpu().double().numpy(),
+                prediction_type='epsilon')
 
 def to_diffusers(s: NoiseSchedule | DDPM, **kwargs) -> DDPMScheduler:
-    "A diffusers `DDPMScheduler` with the same betas and variance choice as the schedule `s` (no clipping of x0)."
-    from diffusers import DDPMScheduler  # imported on use: a command's --help and its argument errors need no diffusers
-    return DDPMScheduler(**scheduler_args(s), variance_type='fixed_large' if as_schedule(s).variance == 'beta' else 'fixed_small',
-                         clip_sample=False, **kwargs)
+    """A diffusers `DDPMScheduler` with the same betas and variance choice as the schedule `s` (no
+    clipping of x0)."""
+    # imported on use: a command's --help and its argument errors need no diffusers
+    from diffusers import DDPMScheduler
+    return DDPMScheduler(**scheduler_args(s), variance_type='fixed_large'
+                         if as_schedule(s).variance == 'beta' else 'fixed_small', clip_sample=False,
+                         **kwargs)
 
 # %% ../nbs/01_ddpm.ipynb #e3ad66b6
 @patch
-def reverse_step(self: NoiseSchedule, x_t: torch.Tensor, eps: torch.Tensor, t: int, noise: torch.Tensor | None = None) -> torch.Tensor:
-    "One step of Algorithm 2 from `x_t` given the predicted noise `eps`; `noise` is z (ignored at t=0)."
+def reverse_step(self: NoiseSchedule, x_t: torch.Tensor, eps: torch.Tensor, t: int,
+                 noise: torch.Tensor | None = None) -> torch.Tensor:
+    """One step of Algorithm 2 from `x_t` given the predicted noise `eps`; `noise` is z (ignored at
+    t=0)."""
     x = self.coef_x[t] * x_t - self.coef_eps[t] * eps
     if t > 0 and noise is not None: x = x + self.noise_std[t] * noise
     return x
@@ -157,12 +178,15 @@ def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev, noise)` returns x a
                  model: nn.Module,  # a noise predictor called as `model(x_t, t).sample`
                  timesteps: Sequence[int],  # decreasing; the loop ends on x_0 after the last one
                  x: torch.Tensor,  # x at `timesteps[0]`
-                 *, calls: Iterable[int] | None = None,  # timesteps at which to call the model (reusing eps between); default all
-                 generator: torch.Generator | None = None,  # for the noise draws (must live on `x`'s device)
+                 # timesteps at which to call the model (reusing eps between); default all
+                 *, calls: Iterable[int] | None = None,
+                 # for the noise draws (must live on `x`'s device)
+                 generator: torch.Generator | None = None,
                  progress: bool = True,  # show a progress bar
                  return_all: bool = False,  # also return every intermediate x (on the CPU)
                 ):
-    "The reverse process from `x` along `timesteps` down to x_0; returns x_0, or `(x_0, [x, ..., x_0])` when `return_all`."
+    """The reverse process from `x` along `timesteps` down to x_0; returns x_0, or `(x_0, [x, ...,
+    x_0])` when `return_all`."""
     ts, calls = list(timesteps), None if calls is None else set(calls)
     steps = [x.cpu()] if return_all else None
     with sampling_mode(model):
@@ -171,7 +195,8 @@ def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev, noise)` returns x a
         for i, t in enumerate(tqdm(ts, disable=not progress, desc='sampling', leave=False)):
             if eps is None or calls is None or t in calls: eps = model(x, t_batch.fill_(t)).sample
             t_prev = ts[i + 1] if i + 1 < len(ts) else -1
-            noise = torch.randn(x.shape, device=x.device, generator=generator) if t_prev >= 0 else None
+            noise = torch.randn(x.shape, device=x.device,
+                                generator=generator) if t_prev >= 0 else None
             x = step(x, eps, t, t_prev, noise)
             if return_all: steps.append(x.cpu())
     return (x, steps) if return_all else x
@@ -181,58 +206,80 @@ def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x
            sz: Sequence[int] = (16, 1, 32, 32),  # shape of the batch to generate
            device: torch.device | str | None = None,  # default: the model's device
            return_all: bool = False,  # also return every intermediate x_t (on the CPU)
-           *, generator: torch.Generator | None = None,  # for reproducible samples (must live on `device`)
+           # for reproducible samples (must live on `device`)
+           *, generator: torch.Generator | None = None,
            progress: bool = True,  # show a progress bar
           ):
-    "Generate `sz` images with Algorithm 2; returns `x_0`, or `(x_0, [x_T, ..., x_0])` when `return_all`."
+    """Generate `sz` images with Algorithm 2; returns `x_0`, or `(x_0, [x_T, ..., x_0])` when
+    `return_all`."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     sched = self.sched.on(device)
     x = torch.randn(sz, device=device, generator=generator)
-    step = lambda x, eps, t, t_prev, noise: sched.reverse_step(x, eps, t, noise)  # t_prev is always t - 1 here
-    return reverse_loop(step, model, range(sched.n_steps - 1, -1, -1), x, generator=generator, progress=progress,
-                        return_all=return_all)
+    # t_prev is always t - 1 here
+    step = lambda x, eps, t, t_prev, noise: sched.reverse_step(x, eps, t, noise)
+    return reverse_loop(step, model, range(sched.n_steps - 1, -1, -1), x, generator=generator,
+                        progress=progress, return_all=return_all)
 
 # %% ../nbs/01_ddpm.ipynb #d27aa149
 _UNET_CHANNELS = (16, 32, 64, 128)  # the default widths of the four levels, from 32×32 down to 4×4
 
 def _head_dim_problem(head_dim, channels: Sequence[int], attention: Sequence[bool]) -> str | None:
-    "Why `head_dim` cannot split every attention layer of a U-Net with these levels into heads; None if it can."
-    attn = list(dict.fromkeys([c for c, a in zip(channels, attention) if a] + [channels[-1]]))  # the middle block attends too
-    if isinstance(head_dim, int) and not isinstance(head_dim, bool) and head_dim > 0 and not any(c % head_dim for c in attn):
+    """Why `head_dim` cannot split every attention layer of a U-Net with these levels into heads;
+    None if it can."""
+    # the middle block attends too
+    attn = list(dict.fromkeys([c for c, a in zip(channels, attention) if a] + [channels[-1]]))
+    if (isinstance(head_dim, int) and not isinstance(head_dim, bool) and head_dim > 0
+        and not any(c % head_dim for c in attn)):
         return None
-    return f'expected a divisor of {math.gcd(*attn)} (the attention layers have {", ".join(map(str, attn))} channels)'
+    return (f'expected a divisor of {math.gcd(*attn)} (the attention layers have '
+            f'{", ".join(map(str, attn))} channels)')
 
 def fashion_unet(channels: Sequence[int] = _UNET_CHANNELS,  # channels at each of the four resolutions
                  norm_groups: int = 8,  # GroupNorm groups; must divide every entry of `channels`
-                 num_classes: int | None = None,  # labels for a class-conditional model; None: unconditional
-                 head_dim: int = 8,  # channels per attention head (diffusers' default, 8); must divide the attention channels
-                 *, attention: Sequence[bool] | None = None,  # per resolution, whether its blocks attend; default all but the first
+                 # labels for a class-conditional model; None: unconditional
+                 num_classes: int | None = None,
+                 # channels per attention head (diffusers' default, 8); must divide the attention
+                 # channels
+                 head_dim: int = 8,
+                 # per resolution, whether its blocks attend; default all but the first
+                 *, attention: Sequence[bool] | None = None,
                 ) -> UNet2DModel:
-    "A small diffusers U-Net for 1×32×32 noise prediction; with `num_classes`, also given a label (`num_classes` means none)."
+    """A small diffusers U-Net for 1×32×32 noise prediction; with `num_classes`, also given a label
+    (`num_classes` means none)."""
     if num_classes is not None and not (isinstance(num_classes, int) and num_classes > 0):
-        raise ValueError(f'num_classes={num_classes!r}: expected a positive integer, or None for an unconditional model')
+        raise ValueError(f'num_classes={num_classes!r}: expected a positive integer, or None for '
+                         f'an unconditional model')
     bad = [c for c in channels if c % norm_groups]
-    if bad: raise ValueError(f'norm_groups={norm_groups} does not divide channels {bad}; pick a divisor of all of {list(channels)}')
+    if bad:
+        raise ValueError(f'norm_groups={norm_groups} does not divide channels {bad}; pick a '
+                         f'divisor of all of {list(channels)}')
     n = len(channels)
     attention = (False,) + (True,) * (n - 1) if attention is None else tuple(attention)
-    if len(attention) != n: raise ValueError(f'attention={list(attention)}: expected one True or False per resolution ({n})')
-    if problem := _head_dim_problem(head_dim, channels, attention): raise ValueError(f'head_dim={head_dim!r}: {problem}')
+    if len(attention) != n:
+        raise ValueError(f'attention={list(attention)}: expected one True or False per resolution '
+                         f'({n})')
+    if problem := _head_dim_problem(head_dim, channels, attention):
+        raise ValueError(f'head_dim={head_dim!r}: {problem}')
     down = tuple('AttnDownBlock2D' if a else 'DownBlock2D' for a in attention)
     from diffusers import UNet2DModel
     return UNet2DModel(sample_size=32, in_channels=1, out_channels=1, block_out_channels=tuple(channels),
                        norm_num_groups=norm_groups, attention_head_dim=head_dim,
-                       num_class_embeds=None if num_classes is None else num_classes + 1,  # the extra row: "no label"
+                       # the extra row: "no label"
+                       num_class_embeds=None if num_classes is None else num_classes + 1,
                        down_block_types=down, up_block_types=tuple(b.replace('Down', 'Up') for b in reversed(down)))
 
 def is_conditional(model: nn.Module) -> bool:
-    "Whether `model` (a diffusers U-Net, possibly wrapped, by DDP for one) was built with `num_classes` and takes labels."
+    """Whether `model` (a diffusers U-Net, possibly wrapped, by DDP for one) was built with
+    `num_classes` and takes labels."""
     config = getattr(getattr(model, 'module', model), 'config', None)
     return getattr(config, 'num_class_embeds', None) is not None
 
 # %% ../nbs/01_ddpm.ipynb #da24f80a
 class EMA(Callback):
-    "Keep `self.model`, an exponential moving average of the learner's model, updated after every optimiser step."
-    order = OneCycle.order - 3  # copies the placed model before a distributed wrapper is put around it (at OneCycle.order - 2)
+    """Keep `self.model`, an exponential moving average of the learner's model, updated after every
+    optimiser step."""
+    # copies the placed model before a distributed wrapper is put around it (at OneCycle.order - 2)
+    order = OneCycle.order - 3
     state_name = 'ema'  # its state in a checkpoint: the averaged weights and the step count
     def __init__(self, decay: float = 0.999,  # the long-run decay d
                  warmup: int = 10,  # w in d_n = min(d, (1+n)/(w+n))
@@ -258,7 +305,8 @@ class EMA(Callback):
 
     def state_dict(self) -> dict: return dict(self.model.state_dict(), n=self.n)
     def load_state_dict(self, state: dict):
-        "Put back the averaged weights and step count of a checkpoint (after `before_fit` made the copy)."
+        """Put back the averaged weights and step count of a checkpoint (after `before_fit` made the
+        copy)."""
         state = dict(state)
         self.n = state.pop('n')
         self.model.load_state_dict(state)
@@ -267,16 +315,19 @@ class EMA(Callback):
 class ClipGrad(Callback):
     "Clip the gradient norm to `max_norm` before every optimiser step."
     def __init__(self, max_norm: float = 1.0): self.max_norm = max_norm
-    def after_backward(self, learn): torch.nn.utils.clip_grad_norm_(learn.model.parameters(), self.max_norm)
+    def after_backward(self, learn):
+        torch.nn.utils.clip_grad_norm_(learn.model.parameters(), self.max_norm)
 
 # %% ../nbs/01_ddpm.ipynb #5e0c7a3d
 def setting(default, help: str, **cli):
-    "A `TrainConfig` field with its meaning (`help`, also the command line's) and how the command line spells it (`cli`)."
+    """A `TrainConfig` field with its meaning (`help`, also the command line's) and how the command
+    line spells it (`cli`)."""
     return field(default=default, metadata=dict(help=help, **cli))
 
 # %% ../nbs/01_ddpm.ipynb #b8a78e66
 class ConfigError(ValueError):
-    "A training setting out of range; `field`, `value` and `reason` say which, what it was and what is allowed."
+    """A training setting out of range; `field`, `value` and `reason` say which, what it was and
+    what is allowed."""
     def __init__(self, field: str, value, reason: str):
         self.field, self.value, self.reason = field, value, reason
         super().__init__(f'{field}={value!r}: {reason}')
@@ -288,63 +339,83 @@ def _number(x, integer: bool = False) -> bool:
     kinds = (int,) if integer else (int, float)
     return isinstance(x, kinds) and not isinstance(x, bool) and math.isfinite(x)
 
-_MAX_EPOCHS, _TRAIN_IMAGES, _MAX_STEPS = 100_000, 60_000, 100_000  # the bounds of a recipe, with their reasons below
+# the bounds of a recipe, with their reasons below
+_MAX_EPOCHS, _TRAIN_IMAGES, _MAX_STEPS = 100_000, 60_000, 100_000
 
 @dataclass
 class TrainConfig:
-    "The DDPM training recipe; checked when made. `train`, `slowai_train` and the Accelerate path all start from it."
+    """The DDPM training recipe; checked when made. `train`, `slowai_train` and the Accelerate path
+    all start from it."""
     epochs: int = setting(2, 'passes over the training images')
     bs: int = setting(128, 'batch size')
     lr: float = setting(4e-3, 'peak learning rate of the one-cycle schedule')
     eps: float = setting(1e-5, "Adam's eps (its default, 1e-8, often makes this U-Net collapse)")
     seed: int | None = setting(0, 'seeds the weights, the batch order and the noise')
     subset: int | None = setting(None, 'train on the first SUBSET images only (quick runs)')
-    ema: float | None = setting(0.999, 'EMA decay of the weights that are saved and sampled; None (0 on the command line) turns EMA off')
+    ema: float | None = setting(0.999,
+                                'EMA decay of the weights that are saved and sampled; None (0 on '
+                                'the command line) turns EMA off')
     clip_grad: float | None = setting(None, 'clip the gradient norm to this value')
     n_steps: int = setting(1000, 'T, the number of steps in the noise schedule')
-    collapse: float | None = setting(0.9, "stop a run whose loss climbs back to this share of where it started (see DivergenceCB); None: don't", cli=False)
+    collapse: float | None = setting(0.9,
+                                     "stop a run whose loss climbs back to this share of where it "
+                                     "started (see DivergenceCB); None: don't", cli=False)
 
     def __post_init__(self): self.check()
 
     def check(self):
         "Raise `ConfigError` for the first setting out of range."
-        _need(_number(self.epochs, True) and self.epochs >= 1, 'epochs', self.epochs, 'must be at least 1')
+        _need(_number(self.epochs, True) and self.epochs >= 1, 'epochs', self.epochs,
+              'must be at least 1')
         _need(self.epochs <= _MAX_EPOCHS, 'epochs', self.epochs,
-              f'at most {_MAX_EPOCHS:,}: at 13 minutes an epoch on two CPU cores, two and a half years')
-        _need(_number(self.bs, True) and self.bs >= 1, 'bs', self.bs, 'the batch size must be at least 1')
-        _need(self.bs <= _TRAIN_IMAGES, 'bs', self.bs, f'at most {_TRAIN_IMAGES:,}, the training images of Fashion-MNIST')
+              f'at most {_MAX_EPOCHS:,}: at 13 minutes an epoch on two CPU cores, two and a half '
+              f'years')
+        _need(_number(self.bs, True) and self.bs >= 1, 'bs', self.bs,
+              'the batch size must be at least 1')
+        _need(self.bs <= _TRAIN_IMAGES, 'bs', self.bs,
+              f'at most {_TRAIN_IMAGES:,}, the training images of Fashion-MNIST')
         _need(_number(self.lr) and self.lr > 0, 'lr', self.lr, 'the learning rate must be positive')
-        _need(self.lr <= 1, 'lr', self.lr, "at most 1: Adam moves every weight by about lr per step, so more than 1 "
-              "wrecks the model at the first step (the recipes here peak at 4e-3 to 1e-2)")
+        _need(self.lr <= 1, 'lr', self.lr,
+              "at most 1: Adam moves every weight by about lr per step, so more than 1 wrecks the "
+              "model at the first step (the recipes here peak at 4e-3 to 1e-2)")
         _need(_number(self.eps) and self.eps > 0, 'eps', self.eps, "Adam's eps must be positive")
-        _need(self.eps >= 1.2e-38, 'eps', self.eps, "at least 1.2e-38, the smallest normal float32: a smaller eps rounds to 0 "
-              "or near it in the optimiser's float32 arithmetic, and Adam divides 0 by 0 for weights whose gradient is 0")
-        _need(self.seed is None or (_number(self.seed, True) and 0 <= self.seed < 2**63), 'seed', self.seed,
-              'must be 0 or more and below 2**63 (what a torch generator takes)')
-        _need(self.subset is None or (_number(self.subset, True) and self.subset >= 1), 'subset', self.subset,
-              'must be a positive number of images')
+        _need(self.eps >= 1.2e-38, 'eps', self.eps,
+              "at least 1.2e-38, the smallest normal float32: a smaller eps rounds to 0 or near it "
+              "in the optimiser's float32 arithmetic, and Adam divides 0 by 0 for weights whose "
+              "gradient is 0")
+        _need(self.seed is None or (_number(self.seed, True) and 0 <= self.seed < 2**63), 'seed',
+              self.seed, 'must be 0 or more and below 2**63 (what a torch generator takes)')
+        _need(self.subset is None or (_number(self.subset, True) and self.subset >= 1), 'subset',
+              self.subset, 'must be a positive number of images')
         _need(self.ema is None or (_number(self.ema) and 0 < self.ema < 1), 'ema', self.ema,
               'the EMA decay must be between 0 and 1 (or 0 to turn EMA off)')
-        _need(self.clip_grad is None or (_number(self.clip_grad) and self.clip_grad > 0), 'clip_grad', self.clip_grad,
-              'the largest gradient norm must be positive')
-        _need(_number(self.n_steps, True) and self.n_steps >= 2, 'n_steps', self.n_steps, 'the schedule needs at least 2 steps')
+        _need(self.clip_grad is None or (_number(self.clip_grad) and self.clip_grad > 0),
+              'clip_grad', self.clip_grad, 'the largest gradient norm must be positive')
+        _need(_number(self.n_steps, True) and self.n_steps >= 2, 'n_steps', self.n_steps,
+              'the schedule needs at least 2 steps')
         _need(self.n_steps <= _MAX_STEPS, 'n_steps', self.n_steps,
-              f'at most {_MAX_STEPS:,} (DDPM uses 1,000; a longer schedule only makes sampling slower)')
-        _need(self.collapse is None or (_number(self.collapse) and 0 < self.collapse), 'collapse', self.collapse,
-              'must be a positive share of the starting loss, or None')
+              f'at most {_MAX_STEPS:,} (DDPM uses 1,000; a longer schedule only makes sampling '
+              f'slower)')
+        _need(self.collapse is None or (_number(self.collapse) and 0 < self.collapse), 'collapse',
+              self.collapse, 'must be a positive share of the starting loss, or None')
 
 # %% ../nbs/01_ddpm.ipynb #c5f57da5
-def config_options(parser: argparse.ArgumentParser, cls: type = TrainConfig) -> argparse.ArgumentParser:
-    "Add to `parser` one option per field of the config dataclass `cls`, with its meaning and default; options not given are left out."
+def config_options(parser: argparse.ArgumentParser,
+                   cls: type = TrainConfig) -> argparse.ArgumentParser:
+    """Add to `parser` one option per field of the config dataclass `cls`, with its meaning and
+    default; options not given are left out."""
     for f in fields(cls):
         if f.metadata.get('cli', True) is False: continue
-        kind = str(f.type).split('|')[0].strip()  # 'int | None' -> 'int' (annotations are strings here)
+        # 'int | None' -> 'int' (annotations are strings here)
+        kind = str(f.type).split('|')[0].strip()
         name, help = '--' + f.metadata.get('flag', f.name), f.metadata['help']
         if kind == 'bool':
-            parser.add_argument(name, dest=f.name, action='store_false' if f.default else 'store_true', default=argparse.SUPPRESS, help=help)
+            parser.add_argument(name, dest=f.name, action='store_false' if f.default
+                                else 'store_true', default=argparse.SUPPRESS, help=help)
         else:
-            parser.add_argument(name, dest=f.name, type=dict(int=int, float=float, str=str)[kind], default=argparse.SUPPRESS,
-                                metavar=kind.upper(), help=help if f.default is None else f'{help} (default: {f.default})')
+            parser.add_argument(name, dest=f.name, type=dict(int=int, float=float, str=str)[kind],
+                                default=argparse.SUPPRESS, metavar=kind.upper(), help=help
+                                if f.default is None else f'{help} (default: {f.default})')
     return parser
 
 # %% ../nbs/01_ddpm.ipynb #b6d9388f
@@ -352,19 +423,25 @@ def recipe_learner(cfg: TrainConfig,
                    model: nn.Module,  # the noise predictor
                    ddpm: DDPM | None = None,  # the training callback; default `DDPM(cfg.n_steps)`
                    dls=None,  # default `get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed)`
-                   *, device: torch.device | str | None = None,  # default: CUDA, MPS or CPU, whichever exists
-                   extra_cbs: Sequence[Callback] = (),  # more callbacks (mixed precision, Accelerate, checkpoints, ...)
+                   # default: CUDA, MPS or CPU, whichever exists
+                   *, device: torch.device | str | None = None,
+                   # more callbacks (mixed precision, Accelerate, checkpoints, ...)
+                   extra_cbs: Sequence[Callback] = (),
                    progress: bool = True,  # show progress bars
                    opt_func: Callable | None = None,  # default: Adam with `cfg.eps`
-                   cycle_epochs: int | None = None,  # the epochs the one-cycle schedule spans; default `cfg.epochs`
+                   # the epochs the one-cycle schedule spans; default `cfg.epochs`
+                   cycle_epochs: int | None = None,
                   ) -> Learner:
-    "A Learner that trains `model` with the recipe `cfg` (Algorithm 1); its EMA callback, if any, is `learn.ema`."
+    """A Learner that trains `model` with the recipe `cfg` (Algorithm 1); its EMA callback, if any,
+    is `learn.ema`."""
     ddpm = DDPM(cfg.n_steps) if ddpm is None else ddpm
     dls = get_dls(cfg.bs, subset=cfg.subset, seed=cfg.seed) if dls is None else dls
     ema = EMA(cfg.ema) if cfg.ema is not None else None
-    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(cfg.lr, cycle_epochs), DivergenceCB(collapse=cfg.collapse)]
-    cbs += [cb for cb in (ProgressCB() if progress else None, ema,
-                          ClipGrad(cfg.clip_grad) if cfg.clip_grad is not None else None) if cb is not None]
+    cbs = [DeviceCB(device), ddpm, MetricsCB(), OneCycle(cfg.lr, cycle_epochs),
+           DivergenceCB(collapse=cfg.collapse)]
+    cbs += [cb
+            for cb in (ProgressCB() if progress else None, ema, ClipGrad(cfg.clip_grad)
+                       if cfg.clip_grad is not None else None) if cb is not None]
     opt_func = partial(torch.optim.Adam, eps=cfg.eps) if opt_func is None else opt_func
     learn = Learner(model, dls, F.mse_loss, lr=cfg.lr, cbs=cbs + list(extra_cbs), opt_func=opt_func)
     learn.ema = ema
@@ -375,7 +452,8 @@ def train(model: nn.Module,  # the noise predictor, e.g. `fashion_unet()`
           lr: float = TrainConfig.lr,  # peak learning rate of the one-cycle schedule
           n_epochs: int = TrainConfig.epochs,
           bs: int = TrainConfig.bs,  # batch size
-          *, opt_func: Callable | None = None,  # default: Adam with eps=1e-5 (PyTorch's 1e-8 lets runs collapse)
+          # default: Adam with eps=1e-5 (PyTorch's 1e-8 lets runs collapse)
+          *, opt_func: Callable | None = None,
           extra_cbs: Sequence[Callback] = (),  # more callbacks (mixed precision, Accelerate, ...)
           ddpm: DDPM | None = None,  # the schedule; default `DDPM()`
           dls=None,  # default `get_dls(bs, subset=subset, seed=seed)`
@@ -383,16 +461,20 @@ def train(model: nn.Module,  # the noise predictor, e.g. `fashion_unet()`
           seed: int | None = TrainConfig.seed,  # seeds the weights' noise draws and the batch order
           device: torch.device | str | None = None,  # default: CUDA, MPS or CPU, whichever exists
           ema: float | None = TrainConfig.ema,  # EMA decay; None for no EMA
-          clip_grad: float | None = TrainConfig.clip_grad,  # clip the gradient norm to this; None for no clipping
+          # clip the gradient norm to this; None for no clipping
+          clip_grad: float | None = TrainConfig.clip_grad,
           progress: bool = True,  # show progress bars
-          collapse: float | None = TrainConfig.collapse,  # stop a run whose loss climbs back up (see `DivergenceCB`); None: let it run
+          # stop a run whose loss climbs back up (see `DivergenceCB`); None: let it run
+          collapse: float | None = TrainConfig.collapse,
          ) -> DDPM:
-    "Train `model` to predict noise (Algorithm 1); returns the `DDPM` with `.learn` and `.model` (EMA weights if any)."
+    """Train `model` to predict noise (Algorithm 1); returns the `DDPM` with `.learn` and `.model`
+    (EMA weights if any)."""
     ddpm = DDPM() if ddpm is None else ddpm
-    cfg = TrainConfig(epochs=n_epochs, bs=bs, lr=lr, seed=seed, subset=subset, ema=ema, clip_grad=clip_grad,
-                      n_steps=ddpm.n_steps, collapse=collapse)
+    cfg = TrainConfig(epochs=n_epochs, bs=bs, lr=lr, seed=seed, subset=subset, ema=ema,
+                      clip_grad=clip_grad, n_steps=ddpm.n_steps, collapse=collapse)
     if seed is not None: torch.manual_seed(seed)
-    learn = recipe_learner(cfg, model, ddpm, dls, device=device, extra_cbs=extra_cbs, progress=progress, opt_func=opt_func)
+    learn = recipe_learner(cfg, model, ddpm, dls, device=device, extra_cbs=extra_cbs,
+                           progress=progress, opt_func=opt_func)
     learn.fit(cfg.epochs)
     ddpm.learn, ddpm.model = learn, learn.ema.model if learn.ema is not None else model
     return ddpm

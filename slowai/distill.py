@@ -27,19 +27,24 @@ __all__ = ['ddim_step', 'deterministic_sample', 'distill_target', 'distill_round
 
 # %% ../nbs/11_distill.ipynb #c24eae38
 def ddim_timesteps(n_steps: int, steps: int) -> list[int]:
-    "The timesteps a `steps`-step DDIM visits (`trailing_steps`), then -1 for the clean image it lands on."
+    """The timesteps a `steps`-step DDIM visits (`trailing_steps`), then -1 for the clean image it
+    lands on."""
     return trailing_steps(n_steps, steps) + [-1]
 
 # %% ../nbs/11_distill.ipynb #9dcb1418
 def ddim_step(sched: NoiseSchedule, x: torch.Tensor, eps: torch.Tensor,  # the step protocol of `samplers.jump_step`
               t: torch.Tensor,  # `[N]` timesteps of `x`
-              t_prev: torch.Tensor,  # `[N]` timesteps to land on, each below its `t`; -1 is the clean image
-              clip: bool = True,  # clamp the predicted clean image to the data range, as the samplers do
+              # `[N]` timesteps to land on, each below its `t`; -1 is the clean image
+              t_prev: torch.Tensor,
+              # clamp the predicted clean image to the data range, as the samplers do
+              clip: bool = True,
              ) -> torch.Tensor:
-    "One deterministic DDIM step (eta 0) for each image from `t` to `t_prev`, exactly, whatever the stride."
+    """One deterministic DDIM step (eta 0) for each image from `t` to `t_prev`, exactly, whatever
+    the stride."""
     ab = sched.on(x.device).alpha_bar
     ab_t = ab[t].view(-1, 1, 1, 1)
-    ab_prev = torch.where(t_prev >= 0, ab[t_prev.clamp(min=0)], torch.ones_like(ab[t])).view(-1, 1, 1, 1)
+    ab_prev = torch.where(t_prev >= 0, ab[t_prev.clamp(min=0)], torch.ones_like(ab[t])).view(-1, 1,
+                                                                                             1, 1)
     x0 = (x - (1 - ab_t).sqrt() * eps) / ab_t.sqrt()
     if clip: x0 = x0.clamp(-DATA_RANGE, DATA_RANGE)
     return ab_prev.sqrt() * x0 + (1 - ab_prev).sqrt() * eps
@@ -52,14 +57,17 @@ def deterministic_sample(ddpm: DDPM | NoiseSchedule, model: nn.Module,  # a nois
                          *,
                          generator: torch.Generator | None = None, device=None, progress: bool = True,
                         ) -> torch.Tensor:
-    "DDIM with eta 0 on `steps` trailing timesteps, each step landing exactly on the next timestep: how a student samples."
+    """DDIM with eta 0 on `steps` trailing timesteps, each step landing exactly on the next
+    timestep: how a student samples."""
     s = as_schedule(ddpm)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     ts = ddim_timesteps(s.n_steps, steps)
     x = torch.randn(sz, device=device, generator=generator)
     with sampling_mode(model):
-        for t, t_prev in tqdm(list(zip(ts, ts[1:])), disable=not progress, desc='sampling', leave=False):
-            tt, tp = torch.full((len(x),), t, device=device), torch.full((len(x),), t_prev, device=device)
+        for t, t_prev in tqdm(list(zip(ts, ts[1:])), disable=not progress, desc='sampling',
+                              leave=False):
+            tt, tp = torch.full((len(x),), t, device=device), torch.full((len(x),), t_prev,
+                                                                         device=device)
             x = ddim_step(s, x, model(x, tt).sample, tt, tp)
     return x
 
@@ -67,19 +75,24 @@ def deterministic_sample(ddpm: DDPM | NoiseSchedule, model: nn.Module,  # a nois
 @torch.no_grad()
 def distill_target(sched: NoiseSchedule, teacher: nn.Module,  # the teacher, a noise predictor
                    z: torch.Tensor,  # noisy images at `t`
-                   ts: tuple[torch.Tensor, torch.Tensor, torch.Tensor],  # `[N]` each: two teacher steps, t -> t_mid -> t_end
+                   # `[N]` each: two teacher steps, t -> t_mid -> t_end
+                   ts: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    "The noise `eps` whose one unclamped DDIM step from `z` at `t` lands where two clamped teacher steps land, and the loss weight."
+    """The noise `eps` whose one unclamped DDIM step from `z` at `t` lands where two clamped teacher
+    steps land, and the loss weight."""
     t, t_mid, t_end = ts
     z_mid = ddim_step(sched, z, teacher(z, t).sample, t, t_mid)
     z_end = ddim_step(sched, z_mid, teacher(z_mid, t_mid).sample, t_mid, t_end)
     ab = sched.on(z.device).alpha_bar
     a_t, s_t = ab[t].sqrt().view(-1, 1, 1, 1), (1 - ab[t]).sqrt().view(-1, 1, 1, 1)
-    ab_end = torch.where(t_end >= 0, ab[t_end.clamp(min=0)], torch.ones_like(ab[t])).view(-1, 1, 1, 1)
+    ab_end = torch.where(t_end >= 0, ab[t_end.clamp(min=0)], torch.ones_like(ab[t])).view(-1, 1, 1,
+                                                                                          1)
     a_e, s_e = ab_end.sqrt(), (1 - ab_end).sqrt()
-    x_tilde = (z_end - s_e / s_t * z) / (a_e - s_e / s_t * a_t)  # the clean image that one step must predict
+    # the clean image that one step must predict
+    x_tilde = (z_end - s_e / s_t * z) / (a_e - s_e / s_t * a_t)
     eps = (z - a_t * x_tilde) / s_t
-    weight = torch.clamp(s_t**2 / a_t**2, min=1.)  # max(SNR, 1) on the clean image = max(1, 1/SNR) on the noise
+    # max(SNR, 1) on the clean image = max(1, 1/SNR) on the noise
+    weight = torch.clamp(s_t**2 / a_t**2, min=1.)
     return eps, weight.view(-1)
 
 # %% ../nbs/11_distill.ipynb #73655d2b
@@ -101,17 +114,20 @@ def _model_tensors(prefix: str, model: nn.Module) -> dict[str, torch.Tensor]:
 # %% ../nbs/11_distill.ipynb #926fae50
 def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its schedule
                   steps: int,  # the student's DDIM steps; the teacher takes twice as many
-                  out: str | Path,  # the round's folder: `student/`, `losses.csv`, and a checkpoint while it runs
+                  # the round's folder: `student/`, `losses.csv`, and a checkpoint while it runs
+                  out: str | Path,
                   *,
                   n_iter: int = 800,  # optimiser steps
                   bs: int = 128, lr: float = 1e-4,
                   ema: float = 0.99,  # decay of the averaged student that the round returns
                   seed: int = 0,
-                  subset: int | None = None,  # the first `subset` training images (the tests); None: all 60,000
+                  # the first `subset` training images (the tests); None: all 60,000
+                  subset: int | None = None,
                   save_every: int = 100,  # optimiser steps between checkpoints
                   progress: bool = True,
                  ) -> nn.Module:
-    "Train a copy of `teacher` to take in one step of a `steps`-step DDIM what two of its `2 * steps`-step DDIM take; returns the averaged student."
+    """Train a copy of `teacher` to take in one step of a `steps`-step DDIM what two of its `2 *
+    steps`-step DDIM take; returns the averaged student."""
     out, s = Path(out), as_schedule(ddpm)
     config = dict(steps=steps, n_iter=n_iter, bs=bs, lr=lr, ema=ema, seed=seed, subset=subset)
     device = next(teacher.parameters()).device
@@ -125,18 +141,24 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
     images = to_model_images(load_fashion_mnist('train')[0][:subset])
     big, small = ddim_timesteps(s.n_steps, 2 * steps), ddim_timesteps(s.n_steps, steps)
     assert big[::2] == small, 'the student must visit every other timestep of its teacher'
-    t_all, t_mid_all, t_end_all = (torch.tensor(v, device=device) for v in (small[:-1], big[1::2], small[1:]))
+    t_all, t_mid_all, t_end_all = (torch.tensor(v, device=device)
+                                   for v in (small[:-1], big[1::2], small[1:]))
     gen, rows, done = torch.Generator().manual_seed(seed), [], 0
     ckpt = out / 'checkpoint.safetensors'
     if ckpt.is_file():  # an interrupted round continues from its last checkpoint
         saved = load_file(str(ckpt))
         meta = json.loads(saved.pop('meta').numpy().tobytes().decode())
         if meta['config'] == config:
-            student.load_state_dict({k[8:]: v for k, v in saved.items() if k.startswith('student.')})
-            averaged.load_state_dict({k[9:]: v for k, v in saved.items() if k.startswith('averaged.')})
-            _load_adam(opt, saved); gen.set_state(saved['generator']); rows, done = meta['rows'], meta['done']
+            student.load_state_dict({k[8:]: v for k, v in saved.items()
+                                     if k.startswith('student.')})
+            averaged.load_state_dict({k[9:]: v for k, v in saved.items()
+                                      if k.startswith('averaged.')})
+            _load_adam(opt, saved)
+            gen.set_state(saved['generator'])
+            rows, done = meta['rows'], meta['done']
     t0 = time.perf_counter() - (rows[-1]['seconds'] if rows else 0.)
-    for it in tqdm(range(done, n_iter), initial=done, total=n_iter, disable=not progress, desc=f'{steps}-step student'):
+    for it in tqdm(range(done, n_iter), initial=done, total=n_iter, disable=not progress,
+                   desc=f'{steps}-step student'):
         idx = torch.randint(len(images), (bs,), generator=gen)
         k = torch.randint(steps, (bs,), generator=gen)
         noise = torch.randn((bs, 1, 32, 32), generator=gen)
@@ -146,22 +168,27 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
         target, weight = distill_target(s, teacher, z, (t, t_mid, t_end))
         loss = (weight * (student(z, t).sample - target).pow(2).mean((1, 2, 3))).mean()
         opt.zero_grad(); loss.backward(); opt.step()
-        with torch.no_grad(): torch._foreach_lerp_(list(averaged.parameters()), list(student.parameters()), 1 - ema)
+        with torch.no_grad():
+            torch._foreach_lerp_(list(averaged.parameters()), list(student.parameters()), 1 - ema)
         rows.append(dict(step=it + 1, loss=loss.item(), seconds=time.perf_counter() - t0))
         if (it + 1) % save_every == 0 and it + 1 < n_iter:
             meta = json.dumps(dict(config=config, rows=rows, done=it + 1)).encode()
             tensors = _model_tensors('student', student) | _model_tensors('averaged', averaged) | _adam_tensors(opt)
-            tensors |= dict(generator=gen.get_state(), meta=torch.frombuffer(bytearray(meta), dtype=torch.uint8))
+            tensors |= dict(generator=gen.get_state(),
+                            meta=torch.frombuffer(bytearray(meta), dtype=torch.uint8))
             atomic_write(ckpt, lambda p: save_file(tensors, str(p)))
     averaged.eval().requires_grad_(False)
     def write_losses(p):
         with open(p, 'w', newline='') as f:
-            w = csv.DictWriter(f, fieldnames=['step', 'loss', 'seconds']); w.writeheader(); w.writerows(rows)
+            w = csv.DictWriter(f, fieldnames=['step', 'loss', 'seconds'])
+            w.writeheader()
+            w.writerows(rows)
     atomic_write(out / 'losses.csv', write_losses)
     save_pretrained_ddpm(ddpm, averaged, out / 'student')
     atomic_write(done_file, lambda p: p.write_text(json.dumps(config)))
     if ckpt.is_file(): ckpt.unlink()
-    return load_pretrained_ddpm(out / 'student', device)[1]  # in float16 and back, as it ships and as the next round sees it
+    # in float16 and back, as it ships and as the next round sees it
+    return load_pretrained_ddpm(out / 'student', device)[1]
 
 def distill(teacher: nn.Module, ddpm: DDPM,
             root: str | Path,  # one folder per round: `0032-steps/`, `0016-steps/`, ...
@@ -170,11 +197,14 @@ def distill(teacher: nn.Module, ddpm: DDPM,
             stop: int = 1,  # the last student's steps
             **round_kwargs,  # for `distill_round`
            ) -> dict[int, nn.Module]:
-    "Halve the steps round by round, each student teaching the next: `{steps: student}` from `start // 2` down to `stop`."
+    """Halve the steps round by round, each student teaching the next: `{steps: student}` from
+    `start // 2` down to `stop`."""
     if not (isinstance(start, int) and start >= 2 and start & (start - 1) == 0):
-        raise ValueError(f'start={start!r}: expected a power of two, at least 2, so that every round halves the steps')
+        raise ValueError(f'start={start!r}: expected a power of two, at least 2, so that every '
+                         f'round halves the steps')
     students, steps = {}, start // 2
     while steps >= stop:
-        teacher = students[steps] = distill_round(teacher, ddpm, steps, Path(root) / f'{steps:04d}-steps', **round_kwargs)
+        teacher = students[steps] = distill_round(teacher, ddpm, steps,
+                                                  Path(root) / f'{steps:04d}-steps', **round_kwargs)
         steps //= 2
     return students

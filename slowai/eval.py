@@ -21,7 +21,8 @@ from safetensors.torch import save_file
 from torch import nn
 
 from .prelude import (Callback, DeviceCB, Learner, MetricsCB, OneCycle, ProgressCB, accuracy,
-                            conv_block, default_device, get_dls, load_fashion_mnist, to_model_images)
+                            conv_block, default_device, get_dls, load_fashion_mnist,
+                            to_model_images)
 
 # %% auto #0
 __all__ = ['FashionClassifier', 'train_classifier', 'classifier_accuracy', 'shipped_classifier', 'features', 'fid', 'kid',
@@ -29,7 +30,8 @@ __all__ = ['FashionClassifier', 'train_classifier', 'classifier_accuracy', 'ship
 
 # %% ../nbs/06_eval.ipynb #18fdd298
 class ResBlock(nn.Module):
-    "Two 3×3 convolutions added to a shortcut, then ReLU; the shortcut is a strided 1×1 convolution when the shape changes."
+    """Two 3×3 convolutions added to a shortcut, then ReLU; the shortcut is a strided 1×1
+    convolution when the shape changes."""
     def __init__(self, ni: int,  # input channels
                  nf: int,  # output channels
                  stride: int = 1,  # 2 halves the height and width
@@ -37,16 +39,19 @@ class ResBlock(nn.Module):
         super().__init__()
         self.convs = nn.Sequential(conv_block(ni, nf, stride), conv_block(nf, nf, 1, act=False))
         nn.init.zeros_(self.convs[-1][1].weight)  # the block starts as its shortcut
-        self.shortcut = (nn.Identity() if ni == nf and stride == 1 else
-                         nn.Sequential(nn.Conv2d(ni, nf, 1, stride=stride, bias=False), nn.BatchNorm2d(nf)))
+        self.shortcut = (nn.Identity() if ni == nf and stride == 1
+                         else nn.Sequential(nn.Conv2d(ni, nf, 1, stride=stride, bias=False),
+                                            nn.BatchNorm2d(nf)))
 
     def forward(self, x): return F.relu(self.convs(x) + self.shortcut(x))
 
 # %% ../nbs/06_eval.ipynb #dbac6802
 class FashionClassifier(nn.Module):
-    "A small ResNet for `[N,1,32,32]` images in [-0.5, 0.5]; `features` gives the pooled penultimate activations."
+    """A small ResNet for `[N,1,32,32]` images in [-0.5, 0.5]; `features` gives the pooled
+    penultimate activations."""
     def __init__(self, channels: tuple = (16, 32, 64, 128),  # stem width, then the width of each stage
-                 blocks: int = 2,  # residual blocks per stage (the first of each halves the resolution)
+                 # residual blocks per stage (the first of each halves the resolution)
+                 blocks: int = 2,
                  n_classes: int = 10,
                 ):
         super().__init__()
@@ -71,19 +76,23 @@ class FashionClassifier(nn.Module):
 def flip_and_shift(x: torch.Tensor,  # a batch of images `[N,C,H,W]`
                    max_shift: int = 2,  # largest move in pixels, in each direction
                    fill: float = -0.5,  # value of the pixels that move in (the background)
-                   generator: torch.Generator | None = None,  # a CPU generator, for reproducible runs
+                   # a CPU generator, for reproducible runs
+                   generator: torch.Generator | None = None,
                   ) -> torch.Tensor:
-    "Flip a random half of the images left to right and move each by a random whole number of pixels."
+    """Flip a random half of the images left to right and move each by a random whole number of
+    pixels."""
     n, c, h, w = x.shape
     flip = (torch.rand(n, generator=generator) < 0.5).to(x.device)
     x = torch.where(flip[:, None, None, None], x.flip(-1), x)
     if max_shift == 0: return x
     padded = F.pad(x, (max_shift,) * 4, value=fill)
     dy, dx = torch.randint(0, 2 * max_shift + 1, (2, n), generator=generator).to(x.device)
-    rows = dy[:, None] + torch.arange(h, device=x.device)  # [N,H]: the padded row that lands in each output row
+    # [N,H]: the padded row that lands in each output row
+    rows = dy[:, None] + torch.arange(h, device=x.device)
     cols = dx[:, None] + torch.arange(w, device=x.device)  # [N,W]
     items = torch.arange(n, device=x.device)[:, None, None]
-    # channels last, so that the three index tensors pick whole pixels: [N,H,W,C] -> back to [N,C,H,W]
+    # channels last, so that the three index tensors pick whole pixels: [N,H,W,C] -> back to
+    # [N,C,H,W]
     return padded.permute(0, 2, 3, 1)[items, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous()
 
 # %% ../nbs/06_eval.ipynb #99ef020e
@@ -98,18 +107,22 @@ class AugmentCB(Callback):
 def train_classifier(n_epochs: int = 16,  # passes over the training set
                      lr: float = 1e-2,  # peak of the one-cycle learning rate
                      bs: int = 128,  # batch size
-                     subset: int | None = None,  # train (and validate) on only this many images, for quick checks
-                     *, seed: int = 0,  # seeds the initial weights, the batch order and the augmentation
+                     # train (and validate) on only this many images, for quick checks
+                     subset: int | None = None,
+                     # seeds the initial weights, the batch order and the augmentation
+                     *, seed: int = 0,
                      max_shift: int = 2,  # largest random shift in pixels; 0 only flips
                      weight_decay: float = 0.05,  # AdamW's decoupled weight decay
                      device: torch.device | str | None = None,  # default: `default_device()`
                      progress: bool = True,  # show progress bars
                     ) -> Learner:
-    "Train a `FashionClassifier` on Fashion-MNIST; returns the Learner (the model is `learn.model`)."
+    """Train a `FashionClassifier` on Fashion-MNIST; returns the Learner (the model is
+    `learn.model`)."""
     torch.manual_seed(seed)
     model = FashionClassifier()
     dls = get_dls(bs=bs, subset=subset, seed=seed)
-    augment = partial(flip_and_shift, max_shift=max_shift, generator=torch.Generator().manual_seed(seed))
+    augment = partial(flip_and_shift, max_shift=max_shift,
+                      generator=torch.Generator().manual_seed(seed))
     cbs = [DeviceCB(device), AugmentCB(augment), MetricsCB(accuracy), OneCycle(lr)]
     if progress: cbs.append(ProgressCB())
     opt_func = partial(torch.optim.AdamW, eps=1e-5, weight_decay=weight_decay)
@@ -123,7 +136,8 @@ CLASSIFIER_FILE = 'fashion_classifier.safetensors'
 
 def save_classifier(model: FashionClassifier,
                     path: str | Path,  # the .safetensors file to write
-                    dtype: torch.dtype = torch.float16,  # storage type of the floating-point tensors
+                    # storage type of the floating-point tensors
+                    dtype: torch.dtype = torch.float16,
                     **metadata,  # extra notes kept in the file (seed, epochs, accuracy, ...), stored as strings
                    ) -> Path:
     "Save the weights of `model` with its architecture in the metadata."
@@ -134,7 +148,8 @@ def save_classifier(model: FashionClassifier,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path), metadata=meta)
-    path.chmod(0o644)  # safetensors writes owner-only files; a file that ships must be readable by every user
+    # safetensors writes owner-only files; a file that ships must be readable by every user
+    path.chmod(0o644)
     return path
 
 # %% ../nbs/06_eval.ipynb #bc0052ca
@@ -149,14 +164,17 @@ def load_classifier(path: str | Path | None = None,  # a file written by `save_c
     ref = shipped_classifier_file() if path is None else Path(path)
     with importlib.resources.as_file(ref) as file:
         if not Path(file).is_file():
-            raise FileNotFoundError(f'{file}: no classifier weights here; pass the path of a file written by '
-                                    'save_classifier, or reinstall slowai (its wheel ships models/*.safetensors)')
+            raise FileNotFoundError(f'{file}: no classifier weights here; pass the path of a file '
+                                    f'written by '
+                                    'save_classifier, or reinstall slowai (its wheel ships '
+                                    'models/*.safetensors)')
         with safe_open(str(file), framework='pt') as f:
             meta = dict(f.metadata() or {})
             state = {k: f.get_tensor(k) for k in f.keys()}
-    with torch.random.fork_rng(devices=[]):  # its random init is overwritten: take no draws from the caller
-        model = FashionClassifier(tuple(int(c) for c in meta['channels'].split(',')), int(meta['blocks']),
-                                  int(meta.get('n_classes', 10)))
+    # its random init is overwritten: take no draws from the caller
+    with torch.random.fork_rng(devices=[]):
+        model = FashionClassifier(tuple(int(c) for c in meta['channels'].split(',')),
+                                  int(meta['blocks']), int(meta.get('n_classes', 10)))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     model.metadata = meta
     return model.eval().to(device)
@@ -183,12 +201,14 @@ def check_images(images: torch.Tensor,  # a batch that should be `[N,1,32,32]` f
                  name: str = 'images',  # how the error messages call it
                  tol: float = 1e-3,  # how far past ±0.5 a value may stray (rounding)
                 ) -> torch.Tensor:
-    "Return `images` as float32 if they are a finite `[N,1,32,32]` batch in [-0.5, 0.5], else raise a `ValueError`."
+    """Return `images` as float32 if they are a finite `[N,1,32,32]` batch in [-0.5, 0.5], else
+    raise a `ValueError`."""
     if not isinstance(images, torch.Tensor): images = torch.as_tensor(np.asarray(images))
     shape = tuple(images.shape)
     if images.ndim != 4 or shape[1:] != (1, 32, 32):
-        hint = (' (add the channel axis: x[:, None])' if images.ndim == 3 else
-                ' (28×28 Fashion-MNIST pixels: convert them with slowai.prelude.to_model_images)' if shape[-2:] == (28, 28) else '')
+        hint = (' (add the channel axis: x[:, None])' if images.ndim == 3
+                else ' (28×28 Fashion-MNIST pixels: convert them with '
+                'slowai.prelude.to_model_images)' if shape[-2:] == (28, 28) else '')
         raise ValueError(f'{name} has shape {list(shape)}, expected [N, 1, 32, 32]{hint}')
     if len(images) == 0: raise ValueError(f'{name} is empty: no images to measure')
     if not images.is_floating_point():
@@ -196,19 +216,22 @@ def check_images(images: torch.Tensor,  # a batch that should be `[N,1,32,32]` f
                          '(uint8 pixels: convert them with slowai.prelude.to_model_images)')
     images = images.float()
     if not torch.isfinite(images).all():
-        raise ValueError(f'{name} holds {int((~torch.isfinite(images)).sum())} NaN or infinite values')
+        raise ValueError(f'{name} holds {int((~torch.isfinite(images)).sum())} NaN or infinite '
+                         f'values')
     lo, hi = images.min().item(), images.max().item()
     if lo < -0.5 - tol or hi > 0.5 + tol:
         hint = ('they look like 0..255 pixels: divide by 255 and subtract 0.5' if hi > 2 else
                 'they look like [0, 1] images: subtract 0.5' if lo >= -tol else
                 'clamp model samples first: x.clamp(-0.5, 0.5)')
-        raise ValueError(f'{name} spans [{lo:.3g}, {hi:.3g}], expected values in [-0.5, 0.5]; {hint}')
+        raise ValueError(f'{name} spans [{lo:.3g}, {hi:.3g}], expected values in [-0.5, 0.5]; '
+                         f'{hint}')
     return images
 
 # %% ../nbs/06_eval.ipynb #a893f67b
 @functools.cache
 def shipped_classifier() -> FashionClassifier:
-    "The shipped classifier, loaded once per process (on the CPU; `features` moves it where it is needed)."
+    """The shipped classifier, loaded once per process (on the CPU; `features` moves it where it is
+    needed)."""
     return load_classifier()
 
 @torch.inference_mode()
@@ -219,7 +242,8 @@ def features(images: torch.Tensor,  # `[N,1,32,32]` float in [-0.5, 0.5]
             ) -> torch.Tensor:
     "Penultimate-layer features `[N, model.n_features]` (float32, on the CPU) of a batch of images."
     images = check_images(images)
-    if not (isinstance(batch_size, int) and batch_size > 0): raise ValueError(f'batch_size={batch_size!r}: expected a positive integer')
+    if not (isinstance(batch_size, int) and batch_size > 0):
+        raise ValueError(f'batch_size={batch_size!r}: expected a positive integer')
     model = shipped_classifier() if model is None else model
     device = torch.device(device) if device is not None else default_device()
     was_training = model.training
@@ -239,16 +263,21 @@ def frechet_distance(mu1: np.ndarray,  # mean of the first set of features `[d]`
                      cov1: np.ndarray,  # its covariance `[d,d]`
                      mu2: np.ndarray,  # mean of the second set `[d]`
                      cov2: np.ndarray,  # its covariance `[d,d]`
-                     *, eps: float = 1e-6,  # added to the covariances' diagonals when the square root is not finite
-                     imag_tol: float = 1e-3,  # largest imaginary part (relative to the trace) that counts as rounding
+                     # added to the covariances' diagonals when the square root is not finite
+                     *, eps: float = 1e-6,
+                     # largest imaginary part (relative to the trace) that counts as rounding
+                     imag_tol: float = 1e-3,
                     ) -> float:
     "Fréchet distance between the Gaussians N(mu1, cov1) and N(mu2, cov2)."
-    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
-    cov1, cov2 = np.atleast_2d(np.asarray(cov1, np.float64)), np.atleast_2d(np.asarray(cov2, np.float64))
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2,
+                                                                                    np.float64))
+    cov1, cov2 = np.atleast_2d(np.asarray(cov1, np.float64)), np.atleast_2d(np.asarray(cov2,
+                                                                                       np.float64))
     d = len(mu1)
     if mu1.shape != (d,) or mu2.shape != (d,) or cov1.shape != (d, d) or cov2.shape != (d, d):
-        raise ValueError(f'shapes do not match: mu1 {mu1.shape}, cov1 {cov1.shape}, mu2 {mu2.shape}, cov2 {cov2.shape}; '
-                         f'expected ({d},) and ({d}, {d}) for both sets')
+        raise ValueError(f'shapes do not match: mu1 {mu1.shape}, cov1 {cov1.shape}, mu2 '
+                         f'{mu2.shape}, cov2 {cov2.shape}; expected ({d},) and ({d}, {d}) for both '
+                         f'sets')
     for name, a in (('mu1', mu1), ('cov1', cov1), ('mu2', mu2), ('cov2', cov2)):
         if not np.isfinite(a).all(): raise ValueError(f'{name} holds NaN or infinite values')
     covmean = _sqrtm(cov1 @ cov2)
@@ -256,13 +285,17 @@ def frechet_distance(mu1: np.ndarray,  # mean of the first set of features `[d]`
         offset = eps * np.eye(d)
         covmean = _sqrtm((cov1 + offset) @ (cov2 + offset))
         if not np.isfinite(covmean).all():
-            raise FloatingPointError(f'the square root of cov1 @ cov2 is not finite even with eps={eps} added to the '
-                                     'diagonals; the covariances are degenerate: use more samples or a larger eps')
+            raise FloatingPointError(f'the square root of cov1 @ cov2 is not finite even with '
+                                     f'eps={eps} added to the '
+                                     'diagonals; the covariances are degenerate: use more samples '
+                                     'or a larger eps')
     if np.iscomplexobj(covmean):
         worst = np.abs(np.diagonal(covmean).imag).max()
         if worst > imag_tol * max(1.0, abs(np.trace(covmean).real)):
-            raise ValueError(f'the square root of cov1 @ cov2 has an imaginary part of {worst:.3g} on its diagonal, '
-                             'more than rounding explains; are both covariances symmetric positive semi-definite?')
+            raise ValueError(f'the square root of cov1 @ cov2 has an imaginary part of {worst:.3g} '
+                             f'on its diagonal, '
+                             'more than rounding explains; are both covariances symmetric positive '
+                             'semi-definite?')
         covmean = covmean.real
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * np.trace(covmean))
@@ -272,7 +305,8 @@ def feature_stats(feats: torch.Tensor | np.ndarray,  # features `[N,d]`
                  ) -> tuple[np.ndarray, np.ndarray]:
     "Mean `[d]` and covariance `[d,d]` of a set of feature vectors, in float64."
     feats = np.asarray(feats, dtype=np.float64)
-    if feats.ndim != 2: raise ValueError(f'features have shape {list(feats.shape)}, expected [N, d]')
+    if feats.ndim != 2:
+        raise ValueError(f'features have shape {list(feats.shape)}, expected [N, d]')
     check_count(len(feats), feats.shape[1])
     return feats.mean(0), np.cov(feats, rowvar=False)
 
@@ -289,7 +323,8 @@ def check_count(n: int,  # number of images (or feature vectors) in a set
 def fid(a: torch.Tensor,  # images `[N,1,32,32]` in [-0.5, 0.5], e.g. samples
         b: torch.Tensor,  # images `[M,1,32,32]` in [-0.5, 0.5], e.g. real ones
         batch_size: int = 500,  # images per forward pass of the classifier
-        model: FashionClassifier | None = None,  # feature extractor; default: the shipped classifier
+        # feature extractor; default: the shipped classifier
+        model: FashionClassifier | None = None,
         *, device: torch.device | str | None = None,  # default: `default_device()`
        ) -> float:
     "Fréchet distance between the classifier features of two sets of images (lower is closer)."
@@ -303,29 +338,35 @@ def fid(a: torch.Tensor,  # images `[N,1,32,32]` in [-0.5, 0.5], e.g. samples
 def polynomial_mmd2(x: np.ndarray,  # features `[m,d]`
                     y: np.ndarray,  # features `[n,d]`
                    ) -> float:
-    "Unbiased estimate of the squared MMD between `x` and `y` under the kernel k(x,y) = (x·y/d + 1)³."
+    """Unbiased estimate of the squared MMD between `x` and `y` under the kernel k(x,y) = (x·y/d +
+    1)³."""
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     (m, d), n = x.shape, len(y)
-    if m < 2 or n < 2: raise ValueError(f'the unbiased MMD needs at least 2 samples in each set, got {m} and {n}')
+    if m < 2 or n < 2:
+        raise ValueError(f'the unbiased MMD needs at least 2 samples in each set, got {m} and {n}')
     kxx, kyy, kxy = ((p @ q.T / d + 1) ** 3 for p, q in ((x, x), (y, y), (x, y)))
-    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
-                 - 2 * kxy.mean())
+    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+                 + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2 * kxy.mean())
 
 def kid_from_features(fa: torch.Tensor | np.ndarray,  # features of the first set `[N,d]`
                       fb: torch.Tensor | np.ndarray,  # features of the second set `[M,d]`
                       n_subsets: int = 100,  # how many random subsets to average over
-                      subset_size: int = 1000,  # images drawn (without replacement) from each set per subset
+                      # images drawn (without replacement) from each set per subset
+                      subset_size: int = 1000,
                       *, seed: int = 0,  # seeds the choice of subsets
                      ) -> tuple[float, float]:
-    "Mean and standard deviation of the polynomial-kernel MMD² over random subsets of two feature sets."
+    """Mean and standard deviation of the polynomial-kernel MMD² over random subsets of two feature
+    sets."""
     fa, fb = np.asarray(fa, np.float64), np.asarray(fb, np.float64)
     if subset_size > min(len(fa), len(fb)):
-        raise ValueError(f'subset_size={subset_size} but the sets have {len(fa)} and {len(fb)} images: '
-                         f'pass subset_size <= {min(len(fa), len(fb))}, or more images')
-    if subset_size < 2: raise ValueError(f'subset_size={subset_size}: KID needs at least 2 images per subset')
+        raise ValueError(f'subset_size={subset_size} but the sets have {len(fa)} and {len(fb)} '
+                         f'images: pass subset_size <= {min(len(fa), len(fb))}, or more images')
+    if subset_size < 2:
+        raise ValueError(f'subset_size={subset_size}: KID needs at least 2 images per subset')
     rng = np.random.default_rng(seed)
     vals = [polynomial_mmd2(fa[rng.choice(len(fa), subset_size, replace=False)],
-                            fb[rng.choice(len(fb), subset_size, replace=False)]) for _ in range(n_subsets)]
+                            fb[rng.choice(len(fb), subset_size, replace=False)])
+            for _ in range(n_subsets)]
     return float(np.mean(vals)), float(np.std(vals))
 
 # %% ../nbs/06_eval.ipynb #d91b9d68
@@ -335,27 +376,33 @@ def kid(a: torch.Tensor,  # images `[N,1,32,32]` in [-0.5, 0.5]
         subset_size: int = 1000,  # images per subset; at most the size of the smaller set
         *, seed: int = 0,  # seeds the choice of subsets
         batch_size: int = 500,  # images per forward pass of the classifier
-        model: FashionClassifier | None = None,  # feature extractor; default: the shipped classifier
+        # feature extractor; default: the shipped classifier
+        model: FashionClassifier | None = None,
         device: torch.device | str | None = None,  # default: `default_device()`
        ) -> tuple[float, float]:
-    "Kernel distance between the classifier features of two sets of images: (mean, std) over subsets."
+    """Kernel distance between the classifier features of two sets of images: (mean, std) over
+    subsets."""
     a, b = check_images(a, 'a'), check_images(b, 'b')
     if subset_size > min(len(a), len(b)):
         raise ValueError(f'subset_size={subset_size} but a has {len(a)} and b has {len(b)} images: '
                          f'pass subset_size <= {min(len(a), len(b))}, or more images')
-    return kid_from_features(features(a, batch_size, model, device), features(b, batch_size, model, device),
-                             n_subsets, subset_size, seed=seed)
+    return kid_from_features(features(a, batch_size, model, device),
+                             features(b, batch_size, model, device), n_subsets, subset_size,
+                             seed=seed)
 
 # %% ../nbs/06_eval.ipynb #9110e2ce
 def knn_radii(feats: torch.Tensor,  # feature vectors `[N,d]`
               k: int = 3,  # which neighbour sets the radius
               batch_size: int = 1024,  # rows of the distance matrix held at once
              ) -> torch.Tensor:
-    "Distance `[N]` from each feature vector to its `k`-th nearest neighbour in the same set (itself not counted)."
+    """Distance `[N]` from each feature vector to its `k`-th nearest neighbour in the same set
+    (itself not counted)."""
     feats = torch.as_tensor(feats, dtype=torch.float32)
     if not (isinstance(k, int) and 1 <= k < len(feats)):
-        raise ValueError(f'k={k!r}: expected an integer from 1 to {len(feats) - 1} (one less than the {len(feats)} vectors)')
-    return torch.cat([torch.cdist(feats[i:i + batch_size], feats).topk(k + 1, largest=False).values[:, k]
+        raise ValueError(f'k={k!r}: expected an integer from 1 to {len(feats) - 1} (one less than '
+                         f'the {len(feats)} vectors)')
+    return torch.cat([torch.cdist(feats[i:i + batch_size], feats).topk(k + 1,
+                                                                       largest=False).values[:, k]
                       for i in range(0, len(feats), batch_size)])
 
 def in_manifold(points: torch.Tensor,  # feature vectors to test `[M,d]`
@@ -364,7 +411,8 @@ def in_manifold(points: torch.Tensor,  # feature vectors to test `[M,d]`
                 batch_size: int = 1024,
                ) -> torch.Tensor:
     "Boolean `[M]`: does each point lie within the k-NN ball of at least one centre?"
-    points, centres = torch.as_tensor(points, dtype=torch.float32), torch.as_tensor(centres, dtype=torch.float32)
+    points, centres = (torch.as_tensor(points, dtype=torch.float32),
+                       torch.as_tensor(centres, dtype=torch.float32))
     return torch.cat([(torch.cdist(points[i:i + batch_size], centres) <= radii[None]).any(1)
                       for i in range(0, len(points), batch_size)])
 
@@ -373,21 +421,26 @@ def precision_recall(real: torch.Tensor,  # features of real images `[N,d]`
                      fake: torch.Tensor,  # features of generated images `[M,d]`, ideally M = N
                      k: int = 3,  # neighbourhood size of the manifold estimate
                     ) -> tuple[float, float]:
-    "Improved precision (share of `fake` inside the real manifold) and recall (share of `real` inside the fake one)."
-    real, fake = torch.as_tensor(real, dtype=torch.float32), torch.as_tensor(fake, dtype=torch.float32)
+    """Improved precision (share of `fake` inside the real manifold) and recall (share of `real`
+    inside the fake one)."""
+    real, fake = torch.as_tensor(real, dtype=torch.float32), torch.as_tensor(fake,
+                                                                             dtype=torch.float32)
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f'features have shapes {list(real.shape)} and {list(fake.shape)}, expected [N, d] and [M, d]')
+        raise ValueError(f'features have shapes {list(real.shape)} and {list(fake.shape)}, '
+                         f'expected [N, d] and [M, d]')
     precision = in_manifold(fake, real, knn_radii(real, k)).float().mean().item()
     recall = in_manifold(real, fake, knn_radii(fake, k)).float().mean().item()
     return precision, recall
 
 # %% ../nbs/06_eval.ipynb #3e892cfb
 def static_fraction(images: torch.Tensor,  # `[N,1,32,32]` in [-0.5, 0.5]
-                    threshold: float = 0.15,  # mean |horizontal neighbour difference| above which an image counts as static
+                    # mean |horizontal neighbour difference| above which an image counts as static
+                    threshold: float = 0.15,
                    ) -> float:
     "Share of `images` that look like static noise rather than a picture."
     images = check_images(images)
-    return ((images[..., 1:] - images[..., :-1]).abs().mean((1, 2, 3)) > threshold).float().mean().item()
+    return ((images[..., 1:] - images[..., :-1]).abs().mean((1, 2,
+                                                             3)) > threshold).float().mean().item()
 
 # %% ../nbs/06_eval.ipynb #f5246c53
 @functools.cache
@@ -400,7 +453,8 @@ def reference_features(split: str = 'test',  # the Fashion-MNIST split to compar
 @functools.cache
 def reference_stats(split: str = 'test',  # the Fashion-MNIST split to compare with
                    ) -> tuple[np.ndarray, np.ndarray]:
-    "Mean and covariance of `reference_features(split)`, computed once per process (read-only arrays)."
+    """Mean and covariance of `reference_features(split)`, computed once per process (read-only
+    arrays)."""
     mu, cov = feature_stats(reference_features(split))
     mu.setflags(write=False); cov.setflags(write=False)
     return mu, cov
@@ -415,14 +469,18 @@ def evaluate(samples: torch.Tensor,  # generated images `[N,1,32,32]` in [-0.5, 
              device: torch.device | str | None = None,  # default: `default_device()`
              k: int = 3,  # neighbourhood size for precision and recall
             ) -> dict:
-    "FID, KID, precision, recall and the static share of `samples` against a Fashion-MNIST split, as a dict."
+    """FID, KID, precision, recall and the static share of `samples` against a Fashion-MNIST split,
+    as a dict."""
     samples = check_images(samples, 'samples')
     check_count(len(samples), shipped_classifier().n_features, 'samples')
     feats = features(samples, batch_size, device=device)
-    kid_mean, kid_std = kid_from_features(feats, reference_features(split), n_subsets, min(subset_size, len(feats)),
-                                          seed=seed)
+    kid_mean, kid_std = kid_from_features(feats, reference_features(split), n_subsets,
+                                          min(subset_size, len(feats)), seed=seed)
     real = reference_features(split)
-    real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:len(feats)]]  # equal n
+    # equal n
+    real = real[torch.randperm(len(real),
+                               generator=torch.Generator().manual_seed(seed))[:len(feats)]]
     precision, recall = precision_recall(real, feats, k)
-    return dict(fid=frechet_distance(*feature_stats(feats), *reference_stats(split)), kid=kid_mean, kid_std=kid_std,
-                precision=precision, recall=recall, static=static_fraction(samples), n=len(feats))
+    return dict(fid=frechet_distance(*feature_stats(feats), *reference_stats(split)), kid=kid_mean,
+                kid_std=kid_std, precision=precision, recall=recall,
+                static=static_fraction(samples), n=len(feats))

@@ -22,7 +22,8 @@ def zero_(module: nn.Module,  # its weights and biases are set to 0
 def orthogonal_(conv: nn.Conv2d,  # its weight, seen as a `[out, in*k*k]` matrix, becomes orthogonal
                 gain: float = 1.0,  # scale of the orthogonal matrix
                ) -> nn.Conv2d:
-    "Orthogonal weight (rows or columns orthonormal, by shape) and zero bias for a convolution, in place."
+    """Orthogonal weight (rows or columns orthonormal, by shape) and zero bias for a convolution, in
+    place."""
     nn.init.orthogonal_(conv.weight, gain=gain)
     if conv.bias is not None: nn.init.zeros_(conv.bias)
     return conv
@@ -40,7 +41,8 @@ def downsamplers(model: UNet2DModel) -> list[nn.Conv2d]:
 # %% ../nbs/02_init.ipynb #6bb6deea
 def init_ddpm(model: UNet2DModel,  # a diffusers `UNet2DModel`, changed in place
              ) -> UNet2DModel:
-    "Zero each resnet block's conv2 and the output conv (weights and biases); orthogonal downsampler convs."
+    """Zero each resnet block's conv2 and the output conv (weights and biases); orthogonal
+    downsampler convs."""
     if not all(hasattr(model, a) for a in ('down_blocks', 'mid_block', 'up_blocks', 'conv_out')):
         raise TypeError(f'init_ddpm expects a diffusers UNet2DModel, got {type(model).__name__}')
     for res in resnet_blocks(model): zero_(res.conv2)

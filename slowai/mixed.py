@@ -42,34 +42,46 @@ def cpu_has_native_bf16(flags: str | None = None,  # the CPU's feature flags; de
 
 # %% ../nbs/03_mixed_precision.ipynb #fa2c2ea4
 class AmpPlan(NamedTuple):
-    "What `MixedPrecision` will do: autocast `dtype` (None: stay float32), whether to scale the loss, and why."
+    """What `MixedPrecision` will do: autocast `dtype` (None: stay float32), whether to scale the
+    loss, and why."""
     dtype: torch.dtype | None
     scaler: bool
     reason: str
 
 def amp_plan(device_type: str,  # 'cuda', 'cpu', 'mps', ...
-             dtype: torch.dtype | None = None,  # None: bfloat16 (float16 on GPUs without bfloat16) on CUDA, bfloat16 on CPU; torch.float32: no autocast
-             force: bool = False,  # use the 16-bit type even where it is not native (slow CPUs, other devices)
-             native_bf16: bool | None = None,  # does the CPU compute bf16 natively; None: ask `cpu_has_native_bf16`
-             *, cuda_bf16: bool | None = None,  # does the GPU compute bf16; None: ask `torch.cuda.is_bf16_supported`
+             # None: bfloat16 (float16 on GPUs without bfloat16) on CUDA, bfloat16 on CPU;
+             # torch.float32: no autocast
+             dtype: torch.dtype | None = None,
+             # use the 16-bit type even where it is not native (slow CPUs, other devices)
+             force: bool = False,
+             # does the CPU compute bf16 natively; None: ask `cpu_has_native_bf16`
+             native_bf16: bool | None = None,
+             # does the GPU compute bf16; None: ask `torch.cuda.is_bf16_supported`
+             *, cuda_bf16: bool | None = None,
             ) -> AmpPlan:
     "Decide the autocast dtype and the use of a gradient scaler for one device."
     if dtype == torch.float32: return AmpPlan(None, False, 'float32 requested')
     if device_type == 'cuda':
-        if dtype is None:  # bfloat16 keeps float32's range; float16 only where the GPU has no bfloat16 (T4, V100, ...)
+        # bfloat16 keeps float32's range; float16 only where the GPU has no bfloat16 (T4, V100, ...)
+        if dtype is None:
             bf16 = torch.cuda.is_bf16_supported() if cuda_bf16 is None else cuda_bf16
             dtype = torch.bfloat16 if bf16 else torch.float16
             return AmpPlan(dtype, not bf16, 'CUDA torch.bfloat16: the GPU supports it' if bf16 else
                            'CUDA torch.float16 with a gradient scaler: the GPU has no bfloat16')
         return AmpPlan(dtype, dtype == torch.float16, f'CUDA {dtype}')
     dtype = dtype or torch.bfloat16
-    native = device_type == 'cpu' and dtype == torch.bfloat16 and (cpu_has_native_bf16() if native_bf16 is None else native_bf16)
+    native = device_type == 'cpu' and dtype == torch.bfloat16 and (cpu_has_native_bf16()
+                                                                   if native_bf16 is None
+                                                                   else native_bf16)
     if native: return AmpPlan(dtype, False, 'CPU with native bfloat16')
     if force: return AmpPlan(dtype, dtype == torch.float16, f'{dtype} forced on {device_type}')
-    why = ('this CPU has no native bfloat16 (no avx512_bf16, amx_bf16 or Arm bf16 flag), where it runs several times '
-           'slower than float32' if device_type == 'cpu' and dtype == torch.bfloat16 else
-           f'{dtype} autocast on {device_type} is not supported by MixedPrecision')
-    return AmpPlan(None, False, f'mixed precision off: {why}; training in float32 (pass force=True to use {dtype} anyway)')
+    why = ('this CPU has no native bfloat16 (no avx512_bf16, amx_bf16 or Arm bf16 flag), where it '
+           'runs several times slower than float32' if device_type == 'cpu'
+           and dtype == torch.bfloat16
+           else f'{dtype} autocast on {device_type} is not supported by MixedPrecision')
+    return AmpPlan(None, False,
+                   f'mixed precision off: {why}; training in float32 (pass force=True to use '
+                   f'{dtype} anyway)')
 
 # %% ../nbs/03_mixed_precision.ipynb #15ee240b
 _warned: set[str] = set()
@@ -88,24 +100,31 @@ def report_once(msg: str, report=print):
 
 # %% ../nbs/03_mixed_precision.ipynb #cc1041d7
 class MixedPrecision(Callback):
-    "Autocast the forward pass and loss (on CUDA bfloat16, or float16 + `GradScaler` without bf16; bfloat16 on native-bf16 CPUs)."
+    """Autocast the forward pass and loss (on CUDA bfloat16, or float16 + `GradScaler` without bf16;
+    bfloat16 on native-bf16 CPUs)."""
     order = 8
     def __init__(self, dtype: torch.dtype | None = None,  # None: the device's natural choice; torch.float32: off
-                 device: torch.device | str | None = None,  # default: the device of the model's parameters
+                 # default: the device of the model's parameters
+                 device: torch.device | str | None = None,
                  force: bool = False,  # use `dtype` even on a CPU without native bfloat16
-                 report=print,  # where to say how many steps the gradient scaler skipped in an epoch
+                 # where to say how many steps the gradient scaler skipped in an epoch
+                 report=print,
                 ):
         self.dtype, self.device, self.force, self.report = dtype, device, force, report
         self.autocast, self.scaler, self.plan, self.skipped = None, None, None, []
 
     def before_fit(self, learn):
-        device = torch.device(self.device) if self.device is not None else next(learn.model.parameters()).device
+        device = (torch.device(self.device) if self.device is not None
+                  else next(learn.model.parameters()).device)
         self.device_type = device.type
         self.plan = amp_plan(device.type, self.dtype, self.force)
-        if self.plan.dtype is None and self.plan.reason != 'float32 requested': warn_once(self.plan.reason)
-        elif self.dtype is None: report_once(f'mixed precision: {self.plan.reason}', self.report)  # the automatic choice, said once
+        if self.plan.dtype is None and self.plan.reason != 'float32 requested':
+            warn_once(self.plan.reason)
+        # the automatic choice, said once
+        elif self.dtype is None: report_once(f'mixed precision: {self.plan.reason}', self.report)
         self.scaler = torch.amp.GradScaler(device.type) if self.plan.scaler else None
-        learn.scaler = self.scaler  # DivergenceCB leaves infinite gradients to the scaler, which skips those steps
+        # DivergenceCB leaves infinite gradients to the scaler, which skips those steps
+        learn.scaler = self.scaler
         self.skipped, learn.skipped_steps = [], 0
 
     def before_epoch(self, learn): self._skips = None
@@ -139,15 +158,17 @@ class MixedPrecision(Callback):
         n = int(self._skips)
         self.skipped.append(n)
         learn.skipped_steps = sum(self.skipped)
-        if n: self.report(f'epoch {learn.epoch}: the gradient scaler skipped {n} of {learn.iter + 1} steps '
-                          f'(float16 overflow; loss scale now {self.scaler.get_scale():g})')
+        if n:
+            self.report(f'epoch {learn.epoch}: the gradient scaler skipped {n} of {learn.iter + 1} '
+                        f'steps (float16 overflow; loss scale now {self.scaler.get_scale():g})')
 
 # %% ../nbs/03_mixed_precision.ipynb #cf9f58c2
 FP16_MAX = 65504.0  # float16's largest finite value
 
 # %% ../nbs/03_mixed_precision.ipynb #0a65a4ca
 class ActivationRanges(Callback):
-    "Per training step, the largest |output| of every convolution, linear layer and GroupNorm (float16 overflow hunting)."
+    """Per training step, the largest |output| of every convolution, linear layer and GroupNorm
+    (float16 overflow hunting)."""
     order = 60  # after the loss, the backward pass and the step
     def __init__(self, types: tuple = (nn.Conv2d, nn.Linear, nn.GroupNorm),  # the module types watched
                  every: int = 1,  # record every `every`-th training step
@@ -156,8 +177,8 @@ class ActivationRanges(Callback):
 
     def before_fit(self, learn):
         self.rows, self.cur, self.n = [], {}, 0
-        self.handles = [m.register_forward_hook(self._hook(name)) for name, m in learn.model.named_modules()
-                        if isinstance(m, self.types)]
+        self.handles = [m.register_forward_hook(self._hook(name)) for name,
+                        m in learn.model.named_modules() if isinstance(m, self.types)]
 
     def _hook(self, name):
         def hook(mod, inp, out):
@@ -167,7 +188,8 @@ class ActivationRanges(Callback):
         return hook
 
     @property
-    def recording(self) -> bool: return getattr(self, 'training', False) and self.n % self.every == 0
+    def recording(self) -> bool:
+        return getattr(self, 'training', False) and self.n % self.every == 0
 
     def before_batch(self, learn): self.training, self.cur = learn.training, {}
 
@@ -175,7 +197,8 @@ class ActivationRanges(Callback):
         if not learn.training: return
         if self.recording and self.cur:
             vals = torch.stack(list(self.cur.values())).tolist()  # one sync per recorded step
-            self.rows.append(dict(step=self.n, loss=learn.loss.item(), lr=learn.opt.param_groups[0]['lr'],
+            self.rows.append(dict(step=self.n, loss=learn.loss.item(),
+                                  lr=learn.opt.param_groups[0]['lr'],
                                   act=dict(zip(self.cur, vals))))
         self.n += 1
 
@@ -191,19 +214,23 @@ class ActivationRanges(Callback):
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
     def first_over(self, limit: float = FP16_MAX) -> tuple[int, str, float] | None:
-        "The first recorded step at which a module's output passed `limit`: `(step, module, value)`, or None."
+        """The first recorded step at which a module's output passed `limit`: `(step, module,
+        value)`, or None."""
         for r in self.rows:
             over = [(v, k) for k, v in r['act'].items() if v > limit]
             if over: v, k = max(over); return r['step'], k, v
         return None
 
 # %% ../nbs/03_mixed_precision.ipynb #b9e19b88
-BF16_MIN_SPEEDUP = 1.10  # on a CPU, bfloat16 is chosen only where it measured at least 10 % faster than float32
+# on a CPU, bfloat16 is chosen only where it measured at least 10 % faster than float32
+BF16_MIN_SPEEDUP = 1.10
 TASKS = ('train', 'sample')
 
 def precision_cache() -> Path:
-    "Where the per-CPU verdicts live: `$SLOWAI_PRECISION_CACHE`, else `~/.cache/slowai/precision.json`."
-    return Path(os.environ.get('SLOWAI_PRECISION_CACHE', '~/.cache/slowai/precision.json')).expanduser()
+    """Where the per-CPU verdicts live: `$SLOWAI_PRECISION_CACHE`, else
+    `~/.cache/slowai/precision.json`."""
+    return Path(os.environ.get('SLOWAI_PRECISION_CACHE',
+                               '~/.cache/slowai/precision.json')).expanduser()
 
 def cpu_name() -> str:
     "The CPU's model name from `/proc/cpuinfo` (the processor name elsewhere)."
@@ -220,16 +247,19 @@ def _seconds(f) -> float:
 def paired_timing(f32: Callable, b16: Callable,  # two ways of doing the same work
                   pairs: int = 3,  # timed pairs, after one untimed call of each
                  ) -> dict:
-    "Time `f32` and `b16` alternately; the median seconds of each, and the median of the pairwise ratios (the speed-up of `b16`)."
+    """Time `f32` and `b16` alternately; the median seconds of each, and the median of the pairwise
+    ratios (the speed-up of `b16`)."""
     f32(); b16()
     times = [(_seconds(f32), _seconds(b16)) for _ in range(pairs)]
     med = lambda xs: statistics.median(xs)
-    return dict(float32_ms=round(1e3 * med([a for a, _ in times]), 1), bfloat16_ms=round(1e3 * med([b for _, b in times]), 1),
+    return dict(float32_ms=round(1e3 * med([a for a, _ in times]), 1),
+                bfloat16_ms=round(1e3 * med([b for _, b in times]), 1),
                 speedup=round(med([a / b for a, b in times]), 3), pairs=pairs)
 
 # %% ../nbs/03_mixed_precision.ipynb #cce0b41f
 def _probe(task: str, model: nn.Module | None = None) -> tuple[Callable, Callable]:
-    "The work timed for `task`: an Adam step of the U-Net on 64 images, or one sampling call on 128."
+    """The work timed for `task`: an Adam step of the U-Net on 64 images, or one sampling call on
+    128."""
     from slowai.ddpm import fashion_unet  # the default recipe's U-Net, unless one is given
     model = fashion_unet(head_dim=32) if model is None else model
     g = torch.Generator().manual_seed(0)
@@ -239,7 +269,8 @@ def _probe(task: str, model: nn.Module | None = None) -> tuple[Callable, Callabl
         model, opt = copy.deepcopy(model).train(), None
         opt = torch.optim.Adam(model.parameters(), 1e-5)
         def run(dtype):
-            with torch.autocast('cpu', dtype, enabled=dtype == torch.bfloat16): loss = (model(x, t).sample.float() - x).pow(2).mean()
+            with torch.autocast('cpu', dtype, enabled=dtype == torch.bfloat16):
+                loss = (model(x, t).sample.float() - x).pow(2).mean()
             loss.backward(); opt.step(); opt.zero_grad()
     else:
         model = copy.deepcopy(model).eval()
@@ -252,9 +283,11 @@ def cpu_precision(task: str = 'train',  # 'train' or 'sample': they are timed se
                   report: Callable | None = print,  # where to say what was picked and why
                   cache: Path | None = None,  # default: `precision_cache()`
                  ) -> str:
-    "'bf16' or 'no' for `task` on this CPU: bfloat16 only where it has native instructions and measured ≥ 10 % faster."
+    """'bf16' or 'no' for `task` on this CPU: bfloat16 only where it has native instructions and
+    measured ≥ 10 % faster."""
     if task not in TASKS: raise ValueError(f"task={task!r}: expected one of {', '.join(TASKS)}")
-    key = task, cache, torch.get_num_threads()  # said once per process and thread count, as the cache keeps them
+    # said once per process and thread count, as the cache keeps them
+    key = task, cache, torch.get_num_threads()
     if key not in _picked: _picked[key] = _cpu_precision(task, report, cache)
     return _picked[key]
 
@@ -262,7 +295,9 @@ _picked: dict = {}
 
 def _cpu_precision(task: str, report: Callable | None, cache: Path | None) -> str:
     if not cpu_has_native_bf16():
-        if report: report_once(f'{task}: float32 (this CPU has no native bfloat16, which would be several times slower)', report)
+        if report:
+            report_once(f'{task}: float32 (this CPU has no native bfloat16, which would be several '
+                        f'times slower)', report)
         return 'no'
     cache = precision_cache() if cache is None else Path(cache)
     key = f'{cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads'
@@ -270,8 +305,10 @@ def _cpu_precision(task: str, report: Callable | None, cache: Path | None) -> st
     except (OSError, ValueError): verdicts = {}  # none yet, or unreadable: measured again
     if not isinstance(verdicts, dict): verdicts = {}
     v, cached = verdicts.get(key, {}).get(task), True
-    if not (isinstance(v, dict) and v.get('precision') in ('bf16', 'no') and isinstance(v.get('speedup'), (int, float))):
-        with torch.random.fork_rng(devices=[]):  # the probe's model and data leave the caller's random stream as it was
+    if not (isinstance(v, dict) and v.get('precision') in ('bf16', 'no')
+            and isinstance(v.get('speedup'), (int, float))):
+        # the probe's model and data leave the caller's random stream as it was
+        with torch.random.fork_rng(devices=[]):
             v, cached = paired_timing(*_probe(task)), False
         v['precision'] = 'bf16' if v['speedup'] >= BF16_MIN_SPEEDUP else 'no'
         verdicts.setdefault(key, {})[task] = v
@@ -279,9 +316,13 @@ def _cpu_precision(task: str, report: Callable | None, cache: Path | None) -> st
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_name(cache.name + '.tmp')
             tmp.write_text(json.dumps(verdicts, indent=1)); os.replace(tmp, cache)
-        except OSError as e: warn_once(f'could not keep the precision verdict in {cache} ({e}); it will be measured again')
+        except OSError as e:
+            warn_once(f'could not keep the precision verdict in {cache} ({e}); it will be measured '
+                      f'again')
     if report:
-        report_once(f"{task}: {'bfloat16' if v['precision'] == 'bf16' else 'float32'} on this CPU (float32 {v['float32_ms']:g} ms, "
-                    f"bfloat16 {v['bfloat16_ms']:g} ms, {v['speedup']:.2f}x; bfloat16 needs {BF16_MIN_SPEEDUP:.2f}x; "
-                    f"{'measured earlier, kept in ' + str(cache) if cached else 'measured now'})", report)
+        report_once(f"{task}: {'bfloat16' if v['precision'] == 'bf16' else 'float32'} on this CPU "
+                    f"(float32 {v['float32_ms']:g} ms, bfloat16 {v['bfloat16_ms']:g} ms, "
+                    f"{v['speedup']:.2f}x; bfloat16 needs {BF16_MIN_SPEEDUP:.2f}x; "
+                    f"{'measured earlier, kept in ' + str(cache) if cached else 'measured now'})",
+                    report)
     return v['precision']

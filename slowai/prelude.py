@@ -65,51 +65,65 @@ SYSTEM_DIR = Path('/usr/share/datasets/fashion-mnist')
 CACHE_DIR = Path('~/.cache/slowai/fashion-mnist').expanduser()
 
 # %% ../nbs/00_prelude.ipynb #74c33bd5
-HOW_TO_GET_DATA = ('install the Debian/Ubuntu package dataset-fashion-mnist, set SLOWAI_DATA to a folder '
-                   'holding the four Fashion-MNIST .gz files, or call download_fashion_mnist()')
+HOW_TO_GET_DATA = ('install the Debian/Ubuntu package dataset-fashion-mnist, set SLOWAI_DATA to a '
+                   'folder holding the four Fashion-MNIST .gz files, or call '
+                   'download_fashion_mnist()')
 
 # %% ../nbs/00_prelude.ipynb #20717602
 class DataError(Exception):
     "A Fashion-MNIST file is missing, corrupt or not what it claims to be."
 
 # %% ../nbs/00_prelude.ipynb #20d9b47a
-_IDX_MAGIC = {3: 0x00000803, 1: 0x00000801}  # unsigned-byte tensors with 3 dims (images) or 1 dim (labels)
+# unsigned-byte tensors with 3 dims (images) or 1 dim (labels)
+_IDX_MAGIC = {3: 0x00000803, 1: 0x00000801}
 
 def _decompress(path: Path) -> bytes:
     try:
         with gzip.open(path, 'rb') as f: return f.read()
-    except FileNotFoundError: raise DataError(f'{path}: file not found; {HOW_TO_GET_DATA}') from None
+    except FileNotFoundError:
+        raise DataError(f'{path}: file not found; {HOW_TO_GET_DATA}') from None
     except (gzip.BadGzipFile, OSError) as e:
         raise DataError(f'{path}: not a valid gzip file ({e}); delete it and fetch it again') from None
     except EOFError:
-        raise DataError(f'{path}: the gzip stream ends early (truncated download?); delete it and fetch it again') from None
+        raise DataError(f'{path}: the gzip stream ends early (truncated download?); delete it and '
+                        f'fetch it again') from None
 
 def read_idx(path: str | Path,  # an IDX file compressed with gzip
              ndim: int,  # 3 for an image file, 1 for a label file
              count: int | None = None,  # the number of items expected, if known
-             sha256: str | None = None,  # expected SHA-256 of the decompressed bytes, if it should be checked
+             # expected SHA-256 of the decompressed bytes, if it should be checked
+             sha256: str | None = None,
             ) -> np.ndarray:
-    "Read a gzip-compressed IDX file of unsigned bytes into a numpy array, validating every field of its header."
+    """Read a gzip-compressed IDX file of unsigned bytes into a numpy array, validating every field
+    of its header."""
     path = Path(path)
     raw = _decompress(path)
-    if len(raw) < 4: raise DataError(f'{path}: only {len(raw)} bytes, too short for an IDX file; fetch it again')
+    if len(raw) < 4:
+        raise DataError(f'{path}: only {len(raw)} bytes, too short for an IDX file; fetch it again')
     magic = struct.unpack('>I', raw[:4])[0]
     if magic != _IDX_MAGIC[ndim]:
         raise DataError(f'{path}: magic number {magic:#010x}, expected {_IDX_MAGIC[ndim]:#010x} '
-                        f'(an IDX file of {"images" if ndim == 3 else "labels"}); is this the right file?')
-    if len(raw) < 4 + 4*ndim: raise DataError(f'{path}: only {len(raw)} bytes, too short for an IDX header; fetch it again')
+                        f'(an IDX file of {"images" if ndim == 3 else "labels"}); is this the '
+                        f'right file?')
+    if len(raw) < 4 + 4*ndim:
+        raise DataError(f'{path}: only {len(raw)} bytes, too short for an IDX header; fetch it '
+                        f'again')
     dims = struct.unpack(f'>{ndim}I', raw[4:4 + 4*ndim])
     if count is not None and dims[0] != count:
-        raise DataError(f'{path}: header says {dims[0]} items, Fashion-MNIST has {count}; fetch the file again')
+        raise DataError(f'{path}: header says {dims[0]} items, Fashion-MNIST has {count}; fetch '
+                        f'the file again')
     if ndim == 3 and dims[1:] != (28, 28):
         raise DataError(f'{path}: images are {dims[1]}x{dims[2]}, Fashion-MNIST images are 28x28')
     payload = memoryview(raw)[4 + 4*ndim:]
     if len(payload) != math.prod(dims):
-        raise DataError(f'{path}: {len(payload)} bytes of data after the header, expected {math.prod(dims)} '
-                        f'for shape {tuple(dims)}; the file is truncated or padded, fetch it again')
+        raise DataError(f'{path}: {len(payload)} bytes of data after the header, expected '
+                        f'{math.prod(dims)} for shape {tuple(dims)}; the file is truncated or '
+                        f'padded, fetch it again')
     if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
-        raise DataError(f'{path}: SHA-256 of the content does not match the published Fashion-MNIST; '
-                        'the file was modified or damaged: fetch it again (or pass verify=False to skip the check)')
+        raise DataError(f'{path}: SHA-256 of the content does not match the published '
+                        f'Fashion-MNIST; '
+                        'the file was modified or damaged: fetch it again (or pass verify=False to '
+                        'skip the check)')
     return np.frombuffer(payload, dtype=np.uint8).reshape(dims)
 
 # %% ../nbs/00_prelude.ipynb #7ee74863
@@ -122,12 +136,16 @@ def _missing_msg(folder: Path, what: str) -> str:
     return f'{what} {folder} lacks {", ".join(missing)}; {HOW_TO_GET_DATA}'
 
 def find_fashion_mnist(path: str | Path | None = None,  # a folder holding the four .gz files
-                       download: bool = True,  # fill the user cache from `url` when nothing else is found
+                       # fill the user cache from `url` when nothing else is found
+                       download: bool = True,
                        url: str = FASHION_URL,  # where to download from
-                       cache: str | Path | None = None,  # the per-user cache folder; None: `CACHE_DIR`
-                       *, system: str | Path = SYSTEM_DIR,  # where the Debian package puts the files
+                       # the per-user cache folder; None: `CACHE_DIR`
+                       cache: str | Path | None = None,
+                       # where the Debian package puts the files
+                       *, system: str | Path = SYSTEM_DIR,
                       ) -> Path:
-    "The Fashion-MNIST folder: `path`, `$SLOWAI_DATA`, the Debian folder, then `cache` (default: the user's `CACHE_DIR`)."
+    """The Fashion-MNIST folder: `path`, `$SLOWAI_DATA`, the Debian folder, then `cache` (default:
+    the user's `CACHE_DIR`)."""
     if path is not None:
         if not _has_all(Path(path)): raise DataError(_missing_msg(Path(path), 'the data folder'))
         return Path(path)
@@ -149,10 +167,13 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 def download_fashion_mnist(dest: str | Path | None = None,  # folder to fill; None: `CACHE_DIR`
-                           url: str = FASHION_URL,  # base address of the four files (http, https or file)
-                           sha256: dict | None = None,  # expected SHA-256 of each .gz file; default: the published ones
+                           # base address of the four files (http, https or file)
+                           url: str = FASHION_URL,
+                           # expected SHA-256 of each .gz file; default: the published ones
+                           sha256: dict | None = None,
                           ) -> Path:
-    "Download the four files into `dest` (default: the user's `CACHE_DIR`), each SHA-256 checked before it is moved in."
+    """Download the four files into `dest` (default: the user's `CACHE_DIR`), each SHA-256 checked
+    before it is moved in."""
     dest = Path(CACHE_DIR if dest is None else dest).expanduser()
     dest.mkdir(parents=True, exist_ok=True)
     sha256 = FASHION_GZ_SHA256 if sha256 is None else sha256
@@ -160,12 +181,14 @@ def download_fashion_mnist(dest: str | Path | None = None,  # folder to fill; No
         if (dest/name).is_file(): continue
         fd, tmp = tempfile.mkstemp(dir=dest, prefix=f'.{name}.', suffix='.part')
         try:
-            with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(url.rstrip('/') + '/' + name, timeout=60) as r:
+            with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(url.rstrip('/') + '/' + name,
+                                                                    timeout=60) as r:
                 shutil.copyfileobj(r, out)
             got = _sha256_file(Path(tmp))
             if got != sha256[name]:
-                raise DataError(f'{url.rstrip("/")}/{name}: downloaded file has SHA-256 {got}, expected '
-                                f'{sha256[name]}; the server sent something else: try again later or {HOW_TO_GET_DATA}')
+                raise DataError(f'{url.rstrip("/")}/{name}: downloaded file has SHA-256 {got}, '
+                                f'expected {sha256[name]}; the server sent something else: try '
+                                f'again later or {HOW_TO_GET_DATA}')
             os.replace(tmp, dest/name)
         except OSError as e:
             raise DataError(f'{url.rstrip("/")}/{name}: download failed ({e}); {HOW_TO_GET_DATA}') from None
@@ -175,18 +198,21 @@ def download_fashion_mnist(dest: str | Path | None = None,  # folder to fill; No
 
 # %% ../nbs/00_prelude.ipynb #158a9f08
 def load_fashion_mnist(split: str = 'train',  # 'train' (60,000 items) or 'test' (10,000)
-                       path: str | Path | None = None,  # folder with the .gz files; None searches (see `find_fashion_mnist`)
+                       # folder with the .gz files; None searches (see `find_fashion_mnist`)
+                       path: str | Path | None = None,
                        verify: bool = True,  # compare the content with the published checksums
                       ) -> tuple[torch.Tensor, torch.Tensor]:
     "Images `[N,28,28]` uint8 and labels `[N]` int64 of one Fashion-MNIST split."
-    if split not in FASHION_FILES: raise ValueError(f'split={split!r}: expected one of {list(FASHION_FILES)}')
+    if split not in FASHION_FILES:
+        raise ValueError(f'split={split!r}: expected one of {list(FASHION_FILES)}')
     folder = find_fashion_mnist(path)
     img_name, lbl_name = FASHION_FILES[split]
     n = FASHION_COUNTS[split]
     images = read_idx(folder/img_name, 3, n, FASHION_IDX_SHA256[img_name] if verify else None)
     labels = read_idx(folder/lbl_name, 1, None, FASHION_IDX_SHA256[lbl_name] if verify else None)
     if len(labels) != len(images):
-        raise DataError(f'{folder/lbl_name}: {len(labels)} labels for {len(images)} images in {folder/img_name}; '
+        raise DataError(f'{folder/lbl_name}: {len(labels)} labels for {len(images)} images in '
+                        f'{folder/img_name}; '
                         'the two files come from different sets: fetch both again')
     return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
 
@@ -194,39 +220,46 @@ def load_fashion_mnist(split: str = 'train',  # 'train' (60,000 items) or 'test'
 def to_model_images(images: torch.Tensor,  # uint8 `[N,28,28]` (or `[N,1,H,W]`) pixels in 0..255
                     size: int = 32,  # output side length; the U-Net wants a power of two
                    ) -> torch.Tensor:
-    "Resize a whole uint8 image tensor at once and scale it to [-0.5, 0.5] as float32 `[N,1,size,size]`."
+    """Resize a whole uint8 image tensor at once and scale it to [-0.5, 0.5] as float32
+    `[N,1,size,size]`."""
     x = images.float()
     if x.ndim == 3: x = x[:, None]
-    if x.shape[-1] != size: x = F.interpolate(x, size=(size, size), mode='bicubic', align_corners=False).clamp_(0, 255)
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode='bicubic', align_corners=False).clamp_(0, 255)
     return x.div_(255.).sub_(0.5)
 
 # %% ../nbs/00_prelude.ipynb #2aee7f07
 class BatchLoader:
-    "Iterate over `(x, y)` in batches of `bs`, shuffled by a seeded permutation each epoch when `shuffle`."
+    """Iterate over `(x, y)` in batches of `bs`, shuffled by a seeded permutation each epoch when
+    `shuffle`."""
     def __init__(self, x: torch.Tensor,  # inputs, first dimension indexes items
                  y: torch.Tensor,  # targets, same length as `x`
                  bs: int = 128,  # batch size
                  shuffle: bool = False,  # draw a new random order each epoch
-                 *, seed: int | None = None,  # seed for the order; None draws one from torch's global generator
+                 # seed for the order; None draws one from torch's global generator
+                 *, seed: int | None = None,
                  drop_last: bool = False,  # skip the last, smaller batch
                  rank: int = 0, world_size: int = 1,  # this process's share when several processes split each batch
                 ):
         if len(x) != len(y): raise ValueError(f'x has {len(x)} items but y has {len(y)}')
-        if not (isinstance(bs, int) and bs > 0): raise ValueError(f'bs={bs!r}: the batch size must be a positive integer')
+        if not (isinstance(bs, int) and bs > 0):
+            raise ValueError(f'bs={bs!r}: the batch size must be a positive integer')
         if bs % world_size: raise ValueError(f'bs={bs} is not divisible by world_size={world_size}')
         self.x, self.y, self.bs, self.shuffle, self.drop_last = x, y, bs, shuffle, drop_last
         self.rank, self.world_size = rank, world_size
         self.generator = torch.Generator()
         self.generator.manual_seed(int(torch.randint(0, 2**62, ())) if seed is None else seed)
         self.epoch = 0
-        self.skip = 0  # batches to leave out at the start of the next epoch only (resuming inside an epoch)
+        # batches to leave out at the start of the next epoch only (resuming inside an epoch)
+        self.skip = 0
 
     def __len__(self):
         return len(self.x) // self.bs if self.drop_last else math.ceil(len(self.x) / self.bs)
 
     def order(self) -> torch.Tensor:
         "The item order of the next epoch (a permutation when shuffling)."
-        return torch.randperm(len(self.x), generator=self.generator) if self.shuffle else torch.arange(len(self.x))
+        return (torch.randperm(len(self.x), generator=self.generator) if self.shuffle
+                else torch.arange(len(self.x)))
 
     def __iter__(self):
         idx = self.order()
@@ -243,14 +276,17 @@ class DataLoaders:
     def __init__(self, train, valid): self.train, self.valid = train, valid
 
 def get_dls(bs: int = 128,  # training batch size
-            path: str | Path | None = None,  # folder with the .gz files; None searches (see `find_fashion_mnist`)
-            subset: int | None = None,  # keep only the first `subset` items of each split (quick runs)
+            # folder with the .gz files; None searches (see `find_fashion_mnist`)
+            path: str | Path | None = None,
+            # keep only the first `subset` items of each split (quick runs)
+            subset: int | None = None,
             seed: int | None = None,  # seed for the training order
             *, valid_bs: int | None = None,  # validation batch size; default 2*bs
             size: int = 32,  # image side length after resizing
             verify: bool = True,  # check the files against the published checksums
            ) -> DataLoaders:
-    "Fashion-MNIST as `DataLoaders` of `(images [bs,1,size,size] in [-0.5,0.5], labels)`, batched from memory."
+    """Fashion-MNIST as `DataLoaders` of `(images [bs,1,size,size] in [-0.5,0.5], labels)`, batched
+    from memory."""
     if subset is not None and not (isinstance(subset, int) and subset > 0):
         raise ValueError(f'subset={subset!r}: expected a positive number of items, or None for all')
     splits = []
@@ -268,7 +304,8 @@ def show_image(im: torch.Tensor | np.ndarray,  # `[H,W]`, `[1,H,W]` or `[3,H,W]`
                figsize: tuple | None = None,  # size of the new figure
                title: str | None = None,  # text above the image
                *, vmin: float | None = -0.5, vmax: float | None = 0.5,  # the grey scale's ends
-               cmap: str = 'Greys',  # colour map; 'Greys' draws dark items on white, as Fashion-MNIST is usually shown
+               # colour map; 'Greys' draws dark items on white, as Fashion-MNIST is usually shown
+               cmap: str = 'Greys',
               ):
     "Show one image on `ax` without ticks; returns the axis."
     im = im.detach().float().cpu().numpy() if isinstance(im, torch.Tensor) else np.asarray(im)
@@ -294,7 +331,9 @@ def show_images(ims: Sequence,  # a batch `[N,C,H,W]` or a list of images
     ncols = ncols or math.ceil(math.sqrt(n))
     nrows = math.ceil(n / ncols)
     import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*imsize, nrows*imsize*(1.25 if titles else 1)), squeeze=False)
+    fig, axs = plt.subplots(nrows, ncols,
+                            figsize=(ncols*imsize, nrows*imsize*(1.25 if titles else 1)),
+                            squeeze=False)
     for i, ax in enumerate(axs.flat):
         if i < n: show_image(ims[i], ax=ax, title=titles[i] if titles else None, **kwargs)
         else: ax.axis('off')
@@ -314,7 +353,8 @@ class CancelBatchException(Exception):
 
 # %% ../nbs/00_prelude.ipynb #ff3e05d9
 class Callback:
-    "Base class for callbacks; lower `order` runs first. One with state to checkpoint names it `state_name` and has `state_dict()`/`load_state_dict(state)`."
+    """Base class for callbacks; lower `order` runs first. One with state to checkpoint names it
+    `state_name` and has `state_dict()`/`load_state_dict(state)`."""
     order = 0
     state_name: str | None = None
 
@@ -329,7 +369,8 @@ def run_cbs(cbs: Sequence[Callback], event: str, learn=None):
 STEPS = ('predict', 'get_loss', 'backward', 'step', 'zero_grad')
 
 class TrainCB(Callback):
-    "Plain supervised training: the first `n_inp` items of a batch go into the model, the rest are targets."
+    """Plain supervised training: the first `n_inp` items of a batch go into the model, the rest are
+    targets."""
     def __init__(self, n_inp: int = 1): self.n_inp = n_inp
     def predict(self, learn): learn.preds = learn.model(*learn.batch[:self.n_inp])
     def get_loss(self, learn): learn.loss = learn.loss_func(learn.preds, *learn.batch[self.n_inp:])
@@ -339,7 +380,8 @@ class TrainCB(Callback):
 
 # %% ../nbs/00_prelude.ipynb #3bc0e9da
 class _with_events:
-    "Run `before_{name}` and `after_{name}` callbacks around a method; its `Cancel{Name}Exception` ends it early."
+    """Run `before_{name}` and `after_{name}` callbacks around a method; its `Cancel{Name}Exception`
+    ends it early."""
     def __init__(self, name: str, cancel: type[Exception]): self.name, self.cancel = name, cancel
     def __call__(self, f):
         def wrapped(learn, *args, **kwargs):
@@ -360,15 +402,21 @@ class Learner:
                  *, cbs: Sequence[Callback] = (),
                  opt_func: Callable = torch.optim.SGD,  # makes the optimiser from `(params, lr=lr)`
                 ):
-        self.model, self.dls, self.loss_func, self.lr, self.opt_func = model, dls, loss_func, lr, opt_func
+        self.model, self.dls, self.loss_func, self.lr, self.opt_func = (model, dls, loss_func, lr,
+                                                                        opt_func)
         self.cbs = list(cbs)
-        self.opt, self.history, self.scaler = None, [], None  # `scaler`: a mixed-precision gradient scaler, if one is in charge
-        # What the callbacks share. One process on one device unless a callback (AccelerateCB) says otherwise.
+        # `scaler`: a mixed-precision gradient scaler, if one is in charge
+        self.opt, self.history, self.scaler = None, [], None
+        # What the callbacks share. One process on one device unless a callback (AccelerateCB) says
+        # otherwise.
         self.device = None  # where batches go (DeviceCB sets it)
-        self.is_main, self.world_size = True, 1  # with several processes only the main one writes files and tables
-        self.unwrap = None  # returns the plain model inside a wrapper (Accelerate's `unwrap_model`); None: no wrapper
+        # with several processes only the main one writes files and tables
+        self.is_main, self.world_size = True, 1
+        # returns the plain model inside a wrapper (Accelerate's `unwrap_model`); None: no wrapper
+        self.unwrap = None
         self.reduce = None  # sums a tensor over the processes; None: one process
-        self.log_to = None  # where `log` sends table rows (ProgressCB routes them through its bar); None: `self.table`
+        # where `log` sends table rows (ProgressCB routes them through its bar); None: `self.table`
+        self.log_to = None
 
     @property
     def unwrapped_model(self) -> nn.Module:
@@ -376,7 +424,8 @@ class Learner:
         return self.model if self.unwrap is None else self.unwrap(self.model)
 
     def log(self, row: str):
-        "Write one row of the run's table (space-separated, the first row a header), on the main process only."
+        """Write one row of the run's table (space-separated, the first row a header), on the main
+        process only."""
         if not self.is_main: return
         if self.log_to is not None: return self.log_to(row)
         if self.table is None: self.table = TextTable()
@@ -389,7 +438,8 @@ class Learner:
         self.steps = {}
         for name in STEPS:
             owners = [cb for cb in self.cbs if callable(getattr(cb, name, None))]
-            self.steps[name] = getattr(max(owners, key=lambda c: c.order), name) if owners else getattr(default, name)
+            self.steps[name] = getattr(max(owners, key=lambda c: c.order),
+                                       name) if owners else getattr(default, name)
 
     def predict(self): self.steps['predict'](self)
     def get_loss(self): self.steps['get_loss'](self)
@@ -433,13 +483,15 @@ class Learner:
             *, lr: float | None = None,  # learning rate for a new optimiser; default `self.lr`
            ):
         "Train for `n_epochs`; the optimiser is made on the first fit (or when `lr` is given)."
-        if not (isinstance(n_epochs, int) and n_epochs > 0): raise ValueError(f'n_epochs={n_epochs!r}: expected a positive integer')
+        if not (isinstance(n_epochs, int) and n_epochs > 0):
+            raise ValueError(f'n_epochs={n_epochs!r}: expected a positive integer')
         cbs = list(cbs)
         self.cbs += cbs
         self.table = None  # every fit writes a table of its own
         try:
             self.n_epochs, self.epochs = n_epochs, range(n_epochs)
-            if self.opt is None or lr is not None: self.opt = self.opt_func(self.model.parameters(), lr=self.lr if lr is None else lr)
+            if self.opt is None or lr is not None:
+                self.opt = self.opt_func(self.model.parameters(), lr=self.lr if lr is None else lr)
             self._resolve_steps()
             self._fit(train, valid)
         finally:
@@ -449,7 +501,8 @@ class Learner:
 def default_device() -> torch.device:
     "CUDA if available, else Apple's MPS, else the CPU."
     if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
+    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available():
+        return torch.device('mps')
     return torch.device('cpu')
 
 # %% ../nbs/00_prelude.ipynb #51dbc55b
@@ -462,9 +515,11 @@ def to_device(x, device: torch.device | str):
 
 # %% ../nbs/00_prelude.ipynb #0c0a7844
 class DeviceCB(Callback):
-    "Move the model to `device` before fitting, and make it `learn.device`, where every batch goes before use."
+    """Move the model to `device` before fitting, and make it `learn.device`, where every batch goes
+    before use."""
     order = -10
-    def __init__(self, device: torch.device | str | None = None): self.device = torch.device(device or default_device())
+    def __init__(self, device: torch.device | str | None = None):
+        self.device = torch.device(device or default_device())
     def before_fit(self, learn):
         learn.device = self.device
         learn.model.to(self.device)
@@ -478,7 +533,8 @@ def in_notebook() -> bool:
     return type(get_ipython()).__name__ == 'ZMQInteractiveShell'
 
 class TextTable:
-    "Rows of space-separated text (the first is the header) shown as one table: in a notebook a Markdown table updated in place, elsewhere printed lines."
+    """Rows of space-separated text (the first is the header) shown as one table: in a notebook a
+    Markdown table updated in place, elsewhere printed lines."""
     def __init__(self): self.rows, self.handle = [], None
     def __call__(self, row: str):
         self.rows.append(row.split())
@@ -490,7 +546,8 @@ class TextTable:
     def markdown(self) -> str:
         "The rows so far as a Markdown table, columns right-aligned."
         head, *body = self.rows
-        return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---:|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in body])
+        return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---:|' * len(head)]
+                         + ['| ' + ' | '.join(r) + ' |' for r in body])
 
 def accuracy(preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     "Fraction of rows whose arg-max equals the target."
@@ -507,7 +564,8 @@ class MetricsCB(Callback):
         self.names = ['loss'] + [m.__name__ for m in metrics]
 
     def before_fit(self, learn):
-        self.header_due = True  # written with the first row, so that a table routed elsewhere before then gets it too
+        # written with the first row, so that a table routed elsewhere before then gets it too
+        self.header_due = True
         self.t0 = time.perf_counter()
 
     def before_epoch(self, learn):
@@ -515,30 +573,37 @@ class MetricsCB(Callback):
 
     def after_loss(self, learn):
         n = len(learn.batch[-1])  # the target: one row per item
-        vals = [learn.loss.detach()] + [m(learn.preds.detach(), *learn.batch[1:]) for m in self.metrics]
+        vals = [learn.loss.detach()] + [m(learn.preds.detach(), *learn.batch[1:])
+                                        for m in self.metrics]
         vals = torch.stack([v.float() for v in vals]) * n
         self.sums = vals if self.sums is None else self.sums + vals
         self.count += n
 
     def epoch_values(self, learn) -> list[float]:
-        "The mean of each recorded value over the pass, over every process's items when several train (`learn.reduce`)."
+        """The mean of each recorded value over the pass, over every process's items when several
+        train (`learn.reduce`)."""
         if learn.reduce is None: return (self.sums / self.count).tolist() if self.count else [float('nan')] * len(self.names)
         sums = self.sums if self.sums is not None else torch.zeros(len(self.names))
-        total = learn.reduce(torch.cat([sums.float().to(learn.device), torch.tensor([float(self.count)], device=learn.device)]))
+        total = learn.reduce(torch.cat([sums.float().to(learn.device),
+                                        torch.tensor([float(self.count)], device=learn.device)]))
         return (total[:-1] / total[-1]).tolist() if total[-1] > 0 else [float('nan')] * len(self.names)
 
     def after_epoch(self, learn):
         vals = self.epoch_values(learn)
-        row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),  # less what a callback spent
-                   time=time.perf_counter() - self.t_epoch - getattr(learn, 'untimed', 0.))  # outside the pass (QualityCB)
+        # less what a callback spent
+        row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),
+                   # outside the pass (QualityCB)
+                   time=time.perf_counter() - self.t_epoch - getattr(learn, 'untimed', 0.))
         learn.history.append(row)
         out = self.printer or learn.log
-        extra = getattr(learn, 'extra_columns', ())  # columns another callback fills in `learn.epoch_extras` (e.g. FID)
+        # columns another callback fills in `learn.epoch_extras` (e.g. FID)
+        extra = getattr(learn, 'extra_columns', ())
         if self.header_due: out(self._row(['epoch', 'pass'] + self.names + ['time', *extra]))
         self.header_due = False
         notes = getattr(learn, 'epoch_extras', None) or {}
         out(self._row([learn.epoch, 'train' if learn.training else 'eval']
-                               + [f'{v:.4f}' for v in vals] + [f'{row["time"]:.1f}s'] + [notes.get(c, '-') for c in extra]))
+                      + [f'{v:.4f}' for v in vals] + [f'{row["time"]:.1f}s']
+                      + [notes.get(c, '-') for c in extra]))
 
     @staticmethod
     def _row(items) -> str: return ' '.join(f'{str(i):>9}' for i in items)
@@ -555,7 +620,8 @@ class ProgressCB(Callback):
     def before_fit(self, learn):
         self.losses = []
         learn.epochs = self.mbar = master_bar(learn.epochs)
-        # the run's table goes through the bar, as rows of one table, so that rows and bars do not interleave badly
+        # the run's table goes through the bar, as rows of one table, so that rows and bars do not
+        # interleave badly
         self.log_to, learn.log_to = learn.log_to, self.write_row
 
     def write_row(self, row: str):
@@ -571,13 +637,15 @@ class ProgressCB(Callback):
         learn.dl.comment = f'{loss:.4f}'
         if learn.training:
             self.losses.append(loss)
-            if self.plot and len(self.losses) > 1: self.mbar.update_graph([[range(len(self.losses)), self.losses]])
+            if self.plot and len(self.losses) > 1:
+                self.mbar.update_graph([[range(len(self.losses)), self.losses]])
 
     def after_fit(self, learn): learn.log_to = self.log_to
 
 # %% ../nbs/00_prelude.ipynb #bfb67280
 class BatchSchedCB(Callback):
-    "Make a learning-rate scheduler with `sched_func(opt)` at the start of a fit and step it after every optimiser step."
+    """Make a learning-rate scheduler with `sched_func(opt)` at the start of a fit and step it after
+    every optimiser step."""
     order = 5
     state_name = 'sched'  # its state's name in a checkpoint (see `Callback`)
     def __init__(self, sched_func: Callable): self.sched_func = sched_func
@@ -588,24 +656,31 @@ class BatchSchedCB(Callback):
 
 # %% ../nbs/00_prelude.ipynb #b76ff9a5
 class OneCycle(BatchSchedCB):
-    "PyTorch's `OneCycleLR` up to `max_lr` over all the training batches of the fit (or of `epochs` epochs)."
+    """PyTorch's `OneCycleLR` up to `max_lr` over all the training batches of the fit (or of
+    `epochs` epochs)."""
     def __init__(self, max_lr: float,
                  epochs: int | None = None,  # the epochs one cycle spans; default: the fit's
                  **kwargs):  # kwargs go to `OneCycleLR` (e.g. `pct_start`)
         self.max_lr, self.epochs, self.kwargs = max_lr, epochs, kwargs
     def before_fit(self, learn):
         total = (self.epochs or learn.n_epochs) * len(learn.dls.train)
-        self.sched = torch.optim.lr_scheduler.OneCycleLR(learn.opt, self.max_lr, total_steps=total, **self.kwargs)
+        self.sched = torch.optim.lr_scheduler.OneCycleLR(learn.opt, self.max_lr, total_steps=total,
+                                                         **self.kwargs)
 
 # %% ../nbs/00_prelude.ipynb #5416d038
 class TrainingDiverged(Exception):
-    "The loss or the gradient norm became NaN or infinite, or the loss climbed back to where training started."
+    """The loss or the gradient norm became NaN or infinite, or the loss climbed back to where
+    training started."""
 
 class DivergenceCB(Callback):
-    "Raise `TrainingDiverged` when the loss or the gradient norm stops being finite, or the training loss collapses back up."
-    order = MetricsCB.order + 25  # after the metrics; callbacks that save the model come later (DivergenceCB.order + 5)
+    """Raise `TrainingDiverged` when the loss or the gradient norm stops being finite, or the
+    training loss collapses back up."""
+    # after the metrics; callbacks that save the model come later (DivergenceCB.order + 5)
+    order = MetricsCB.order + 25
     def __init__(self, check_every: int = 10,  # batches between looks at the device-side flag
-                 collapse: float | None = 0.9,  # a window's mean loss back at this share of the first window's, after it halved; None: off
+                 # a window's mean loss back at this share of the first window's, after it halved;
+                 # None: off
+                 collapse: float | None = 0.9,
                 ):
         self.check_every, self.collapse = check_every, collapse
 
@@ -619,7 +694,8 @@ class DivergenceCB(Callback):
     def after_loss(self, learn):
         loss = learn.loss.detach()
         self._flag(torch.isfinite(loss))
-        if learn.training and self.collapse is not None:  # the window's loss sum stays on the device
+        # the window's loss sum stays on the device
+        if learn.training and self.collapse is not None:
             self.win = loss.float() if self.win is None else self.win + loss.float()
             self.count += 1
 
@@ -629,9 +705,11 @@ class DivergenceCB(Callback):
         if grads: self._flag(torch.isfinite(torch.stack(torch._foreach_norm(grads)).norm()))
 
     def after_batch(self, learn):
-        if (learn.iter + 1) % self.check_every == 0: self._check(learn, learn.iter - self.check_every + 1)
+        if (learn.iter + 1) % self.check_every == 0:
+            self._check(learn, learn.iter - self.check_every + 1)
 
-    def after_epoch(self, learn): self._check(learn, (learn.iter // self.check_every) * self.check_every)
+    def after_epoch(self, learn):
+        self._check(learn, (learn.iter // self.check_every) * self.check_every)
 
     def _check(self, learn, first: int):
         lr = learn.opt.param_groups[0]['lr']
@@ -650,17 +728,21 @@ class DivergenceCB(Callback):
 
     def _check_collapse(self, learn, first: int, lr: float):
         mean, self.win, self.count = self.win / self.count, None, 0
-        if learn.reduce is not None: mean = learn.reduce(mean) / learn.world_size  # all processes decide on one mean
+        # all processes decide on one mean
+        if learn.reduce is not None: mean = learn.reduce(mean) / learn.world_size
         mean = mean.item()
         if self.first is None: self.first = mean; return
         if mean < self.first / 2: self.low = mean if self.low is None else min(self.low, mean)
         if self.low is not None and mean >= self.collapse * self.first:
-            raise TrainingDiverged(
-                f'training collapsed in epoch {learn.epoch} (batches {max(first, 0)}-{learn.iter}): the mean loss '
-                f'climbed back to {mean:.3g} after falling from {self.first:.3g} to {self.low:.3g}, at learning rate '
-                f'{lr:.3g}. The network stopped learning (a DDPM loss near 1 means predicting no noise at all). '
-                'Nothing from this epoch was saved. Lower the peak learning rate, or lengthen its warm-up '
-                '(more epochs, or a larger pct_start for OneCycle).')
+            raise TrainingDiverged(f'training collapsed in epoch {learn.epoch} (batches '
+                                   f'{max(first, 0)}-{learn.iter}): the mean loss climbed back to '
+                                   f'{mean:.3g} after falling from {self.first:.3g} to '
+                                   f'{self.low:.3g}, at learning rate {lr:.3g}. The network '
+                                   f'stopped learning (a DDPM loss near 1 means predicting no '
+                                   f'noise at all). '
+                                   'Nothing from this epoch was saved. Lower the peak learning '
+                                   'rate, or lengthen its warm-up (more epochs, or a larger '
+                                   'pct_start for OneCycle).')
 
 # %% ../nbs/00_prelude.ipynb #10f1a986
 def conv_block(ni: int,  # input channels
@@ -674,5 +756,6 @@ def conv_block(ni: int,  # input channels
 
 def small_cnn(n_classes: int = 10) -> nn.Sequential:
     "A four-layer CNN classifier for 1×32×32 images."
-    return nn.Sequential(conv_block(1, 16), conv_block(16, 32), conv_block(32, 64), conv_block(64, 128),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, n_classes))
+    return nn.Sequential(conv_block(1, 16), conv_block(16, 32), conv_block(32, 64),
+                         conv_block(64, 128), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(128, n_classes))

@@ -21,15 +21,18 @@ __all__ = ['PRETRAINED_DIR', 'CONDITIONAL_DIR', 'save_pretrained_ddpm', 'load_pr
 
 # %% ../nbs/02b_pretrained.ipynb #bc475cd7
 def save_half(model: nn.Module,  # a diffusers model (anything with `save_pretrained`)
-              path: str | Path,  # folder to write `config.json` and `diffusion_pytorch_model.safetensors` into
+              # folder to write `config.json` and `diffusion_pytorch_model.safetensors` into
+              path: str | Path,
              ) -> Path:
-    "Save a float16 copy of `model` with `save_pretrained` (safetensors); `model` itself is unchanged."
+    """Save a float16 copy of `model` with `save_pretrained` (safetensors); `model` itself is
+    unchanged."""
     copy.deepcopy(model).half().save_pretrained(path, safe_serialization=True)
     return Path(path)
 
 # %% ../nbs/02b_pretrained.ipynb #13ff5440
 PRETRAINED_DIR = 'slowai/models/fashion-ddpm'  # the shipped model, relative to the repository root
-CONDITIONAL_DIR = 'slowai/models/fashion-cond'  # the shipped class-conditional model (see the conditional DDPM notebook)
+# the shipped class-conditional model (see the conditional DDPM notebook)
+CONDITIONAL_DIR = 'slowai/models/fashion-cond'
 
 # %% ../nbs/02b_pretrained.ipynb #12b554fe
 SCHEDULE_FILE = 'schedule.json'
@@ -39,7 +42,8 @@ def save_pretrained_ddpm(ddpm: DDPM,  # the schedule the model was trained with
                          model: UNet2DModel,  # the trained U-Net (EMA weights, usually)
                          path: str | Path,  # the folder to write
                         ) -> Path:
-    "Save a float16 copy of `model` (diffusers `save_pretrained`, safetensors) and `ddpm`'s settings in `path`."
+    """Save a float16 copy of `model` (diffusers `save_pretrained`, safetensors) and `ddpm`'s
+    settings in `path`."""
     path = Path(path)
     save_half(model, path)
     (path/SCHEDULE_FILE).write_text(json.dumps(ddpm.config(), indent=2) + '\n')
@@ -50,18 +54,24 @@ def load_pretrained_ddpm(path: str | Path,  # a folder written by `save_pretrain
                         ) -> tuple[DDPM, UNet2DModel]:
     "The `DDPM` schedule and the float32 U-Net (in eval mode) saved in `path`."
     path = Path(path)
-    missing = [f for f in ('config.json', 'diffusion_pytorch_model.safetensors', SCHEDULE_FILE) if not (path/f).is_file()]
-    if missing: raise FileNotFoundError(f'{path}: not a saved slowai model, {", ".join(missing)} missing; '
-                                        'write one with save_pretrained_ddpm, or reinstall slowai for the shipped one')
+    missing = [f for f in ('config.json', 'diffusion_pytorch_model.safetensors', SCHEDULE_FILE)
+               if not (path/f).is_file()]
+    if missing:
+        raise FileNotFoundError(f'{path}: not a saved slowai model, {", ".join(missing)} missing; '
+                                'write one with save_pretrained_ddpm, or reinstall slowai for the '
+                                'shipped one')
     ddpm = DDPM(**json.loads((path/SCHEDULE_FILE).read_text()))
-    from diffusers import UNet2DModel  # on use: a command's --help and its argument errors need no diffusers
+    # on use: a command's --help and its argument errors need no diffusers
+    from diffusers import UNet2DModel
     model = UNet2DModel.from_pretrained(path, torch_dtype=torch.float32, use_safetensors=True)
     return ddpm, model.to(default_device() if device is None else device).eval()
 
 def load_pretrained(device: torch.device | str | None = None,  # default: `default_device()` (CUDA when there is one)
-                    conditional: bool = False,  # the class-conditional model instead (sample it with `labels=`)
+                    # the class-conditional model instead (sample it with `labels=`)
+                    conditional: bool = False,
                    ) -> tuple[DDPM, UNet2DModel]:
-    "A DDPM U-Net that ships with slowai and its schedule, `ddpm, model`: unconditional or class-conditional (trained on all of Fashion-MNIST; see each folder's README.md)."
+    """A DDPM U-Net that ships with slowai and its schedule, `ddpm, model`: unconditional or
+    class-conditional (trained on all of Fashion-MNIST; see each folder's README.md)."""
     name = Path(CONDITIONAL_DIR if conditional else PRETRAINED_DIR).name
     with importlib.resources.as_file(importlib.resources.files('slowai') / 'models' / name) as path:
         return load_pretrained_ddpm(path, device)

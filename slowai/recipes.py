@@ -34,13 +34,15 @@ def cosine_betas(n_steps: int = 1000,  # T
                  s: float = 0.008,  # the offset that keeps beta_1 from being vanishingly small
                  max_beta: float = 0.999,  # the cap on the last betas, where alpha_bar reaches 0
                 ) -> torch.Tensor:
-    "Nichol and Dhariwal's cosine schedule: alpha_bar follows cos²((t/T + s)/(1 + s) · π/2); each beta is 1 - its ratio."
+    """Nichol and Dhariwal's cosine schedule: alpha_bar follows cos²((t/T + s)/(1 + s) · π/2); each
+    beta is 1 - its ratio."""
     f = lambda t: torch.cos((t / n_steps + s) / (1 + s) * math.pi / 2) ** 2
     t = torch.arange(n_steps, dtype=torch.float64)
     return (1 - f(t + 1) / f(t)).clamp(max=max_beta).float()
 
 class CosineSchedule(NoiseSchedule):
-    "`NoiseSchedule` with the cosine betas; everything built on a schedule (training, samplers, diffusers) takes it."
+    """`NoiseSchedule` with the cosine betas; everything built on a schedule (training, samplers,
+    diffusers) takes it."""
     def __init__(self, n_steps: int = 1000, variance: str = 'beta'):
         super().__init__(n_steps, variance=variance)
         self.set_betas(cosine_betas(n_steps))
@@ -51,31 +53,41 @@ PREDICTIONS, SCHEDULES = ('epsilon', 'v'), ('linear', 'cosine')
 
 # %% ../nbs/10_recipes.ipynb #a1a6d22a
 class RecipeDDPM(DDPM):
-    "Algorithm 1 with a choice of schedule, of target (the noise, or v) and of loss weighting (plain, or min-SNR-γ)."
+    """Algorithm 1 with a choice of schedule, of target (the noise, or v) and of loss weighting
+    (plain, or min-SNR-γ)."""
     def __init__(self, n_steps: int = 1000,
                  schedule: str = 'linear',  # 'linear' (DDPM's betas) or 'cosine'
-                 prediction: str = 'epsilon',  # what the U-Net predicts: 'epsilon' (the noise) or 'v'
-                 min_snr: float | None = None,  # γ: weigh each image's loss by min(SNR, γ) over the target's own weight
+                 # what the U-Net predicts: 'epsilon' (the noise) or 'v'
+                 prediction: str = 'epsilon',
+                 # γ: weigh each image's loss by min(SNR, γ) over the target's own weight
+                 min_snr: float | None = None,
                  **kwargs):  # for a subclass's other parent (`ConditionalRecipeDDPM`)
-        if schedule not in SCHEDULES: raise ValueError(f"schedule={schedule!r}: expected one of {', '.join(SCHEDULES)}")
-        if prediction not in PREDICTIONS: raise ValueError(f"prediction={prediction!r}: expected one of {', '.join(PREDICTIONS)}")
-        if min_snr is not None and not min_snr > 0: raise ValueError(f'min_snr={min_snr!r}: expected a positive γ, or None')
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule={schedule!r}: expected one of {', '.join(SCHEDULES)}")
+        if prediction not in PREDICTIONS:
+            raise ValueError(f"prediction={prediction!r}: expected one of {', '.join(PREDICTIONS)}")
+        if min_snr is not None and not min_snr > 0:
+            raise ValueError(f'min_snr={min_snr!r}: expected a positive γ, or None')
         super().__init__(n_steps, **kwargs)
         if schedule == 'cosine': self.sched = CosineSchedule(n_steps)
-        self.schedule, self.prediction, self.min_snr, self.weight = schedule, prediction, min_snr, None
+        self.schedule, self.prediction, self.min_snr, self.weight = (schedule, prediction, min_snr,
+                                                                     None)
 
-    def config(self) -> dict: return dict(n_steps=self.n_steps, schedule=self.schedule, prediction=self.prediction,
-                                          min_snr=self.min_snr)
+    def config(self) -> dict:
+        return dict(n_steps=self.n_steps, schedule=self.schedule, prediction=self.prediction,
+                    min_snr=self.min_snr)
 
     def before_batch(self, learn):
         x0 = learn.batch[0]
-        super().before_batch(learn)  # ((x_t, t, ...), eps): the draws of the plain callback, bit for bit
+        # ((x_t, t, ...), eps): the draws of the plain callback, bit for bit
+        super().before_batch(learn)
         inp, eps = learn.batch
         ab = self.sched.alpha_bar[inp[1]].view(-1, 1, 1, 1)
         if self.prediction == 'v': learn.batch = inp, ab.sqrt() * eps - (1 - ab).sqrt() * x0
         if self.min_snr is not None:
             snr = (ab / (1 - ab)).flatten()
-            self.weight = snr.clamp(max=self.min_snr) / (snr if self.prediction == 'epsilon' else snr + 1)
+            self.weight = snr.clamp(max=self.min_snr) / (snr if self.prediction == 'epsilon'
+                                                         else snr + 1)
 
     def get_loss(self, learn):
         if self.weight is None: return super().get_loss(learn)
@@ -86,17 +98,21 @@ class RecipeDDPM(DDPM):
 @functools.cache
 def _with_recipe(base: type) -> type:
     if issubclass(base, RecipeDDPM): return base
-    return RecipeDDPM if base is DDPM else type(f'Recipe{base.__name__}', (RecipeDDPM, base), {'__module__': __name__})
+    return RecipeDDPM if base is DDPM else type(f'Recipe{base.__name__}', (RecipeDDPM, base),
+                                                {'__module__': __name__})
 
 def recipe_ddpm(base: type = DDPM,  # the callback to extend: `DDPM`, `ConditionalDDPM`, `ShardedDDPM`, ...
                 *args, schedule: str = 'linear', prediction: str = 'epsilon', min_snr: float | None = None,
                 **kwargs) -> RecipeDDPM:  # `args` and `kwargs` are `base`'s: n_steps, p_uncond, seed, ...
-    "A `base` training callback with `RecipeDDPM`'s schedule, target and weighting mixed in; it draws what `base` draws."
-    return _with_recipe(base)(*args, schedule=schedule, prediction=prediction, min_snr=min_snr, **kwargs)
+    """A `base` training callback with `RecipeDDPM`'s schedule, target and weighting mixed in; it
+    draws what `base` draws."""
+    return _with_recipe(base)(*args, schedule=schedule, prediction=prediction, min_snr=min_snr,
+                              **kwargs)
 
 # %% ../nbs/10_recipes.ipynb #87151160
 class EpsFromV(nn.Module):
-    "A v-predicting U-Net seen as a noise predictor, eps = sqrt(alpha_bar) v + sqrt(1 - alpha_bar) x_t: every sampler takes it."
+    """A v-predicting U-Net seen as a noise predictor, eps = sqrt(alpha_bar) v + sqrt(1 - alpha_bar)
+    x_t: every sampler takes it."""
     def __init__(self, model: nn.Module, sched: NoiseSchedule):
         super().__init__()
         self.model, self.sched = model, sched
@@ -110,13 +126,15 @@ class EpsFromV(nn.Module):
         return UNet2DOutput(sample=ab.sqrt() * v + (1 - ab).sqrt() * x)
 
 def as_noise_predictor(model: nn.Module, ddpm: DDPM) -> nn.Module:
-    "`model` as the samplers want it: a noise predictor (v-predicting models are wrapped in `EpsFromV`)."
+    """`model` as the samplers want it: a noise predictor (v-predicting models are wrapped in
+    `EpsFromV`)."""
     return EpsFromV(model, ddpm.sched) if getattr(ddpm, 'prediction', 'epsilon') == 'v' else model
 
 # %% ../nbs/10_recipes.ipynb #4e329c3f
 @dataclass(frozen=True)
 class Recipe:
-    "One recipe of the study; what it does not name is the seed recipe's (the training notebooks' and `TrainConfig`'s)."
+    """One recipe of the study; what it does not name is the seed recipe's (the training notebooks'
+    and `TrainConfig`'s)."""
     name: str
     schedule: str = 'linear'
     prediction: str = 'epsilon'
@@ -129,13 +147,16 @@ class Recipe:
     head_dim: int = 32  # `slowai_train`'s; the notebooks' 8 is slower for the same loss
     seed: int = TrainConfig.seed
 
-    def ddpm(self) -> RecipeDDPM: return RecipeDDPM(TrainConfig.n_steps, self.schedule, self.prediction, self.min_snr)
-    def unet(self) -> nn.Module: return fashion_unet(self.channels, head_dim=self.head_dim, attention=self.attention)
+    def ddpm(self) -> RecipeDDPM:
+        return RecipeDDPM(TrainConfig.n_steps, self.schedule, self.prediction, self.min_snr)
+    def unet(self) -> nn.Module:
+        return fashion_unet(self.channels, head_dim=self.head_dim, attention=self.attention)
     def changes(self) -> str:
         "What this recipe changes from the seed recipe, e.g. 'prediction=v, min_snr=5'."
         seed = Recipe('seed')
         return ', '.join(f'{f.name}={getattr(self, f.name)}' for f in fields(self)
-                         if f.name != 'name' and getattr(self, f.name) != getattr(seed, f.name)) or 'the seed recipe'
+                         if f.name != 'name'
+                         and getattr(self, f.name) != getattr(seed, f.name)) or 'the seed recipe'
 
 # %% ../nbs/10_recipes.ipynb #57ac88a2
 SCREEN = (Recipe('seed'), Recipe('min-snr', min_snr=5.), Recipe('v', prediction='v'),
@@ -144,7 +165,8 @@ SCREEN = (Recipe('seed'), Recipe('min-snr', min_snr=5.), Recipe('v', prediction=
           Recipe('lr 8e-3', lr=8e-3))
 # the screen's two best, their combination and the seed recipe, at a longer budget
 CONFIRM = (Recipe('seed'), Recipe('min-snr', min_snr=5.),
-           Recipe('min-snr, attention at 8×8 and below', min_snr=5., attention=(False, False, True, True)))
+           Recipe('min-snr, attention at 8×8 and below', min_snr=5.,
+                  attention=(False, False, True, True)))
 
 # %% ../nbs/10_recipes.ipynb #02516e4d
 class OneCycleSteps(OneCycle):
@@ -153,14 +175,17 @@ class OneCycleSteps(OneCycle):
         super().__init__(max_lr, **kwargs)
         self.steps = steps
     def before_fit(self, learn):
-        self.sched = torch.optim.lr_scheduler.OneCycleLR(learn.opt, self.max_lr, total_steps=self.steps, **self.kwargs)
+        self.sched = torch.optim.lr_scheduler.OneCycleLR(learn.opt, self.max_lr,
+                                                         total_steps=self.steps, **self.kwargs)
 
 class StepBudget(Callback):
-    "Stop the fit after `steps` optimiser steps; at each step in `at`, call `snap(step, seconds, loss)`, timing the training alone."
+    """Stop the fit after `steps` optimiser steps; at each step in `at`, call `snap(step, seconds,
+    loss)`, timing the training alone."""
     order = OneCycle.order + 1  # after the EMA and the learning-rate schedule have seen the step
     def __init__(self, steps: int, at: set[int], snap):
         self.steps, self.at, self.snap = steps, set(at), snap
-    def before_fit(self, learn): self.n, self.spent, self.losses, self.t0 = 0, 0., [], time.perf_counter()
+    def before_fit(self, learn):
+        self.n, self.spent, self.losses, self.t0 = 0, 0., [], time.perf_counter()
     def after_loss(self, learn):
         if learn.training: self.losses.append(learn.loss.detach())
     def after_step(self, learn):
@@ -179,7 +204,8 @@ def train_recipe(r: Recipe, steps: int,  # the recipe, and its budget in optimis
                  progress: bool = False,
                  subset: int | None = None,  # train on the first `subset` images only (tests)
                 ) -> list[dict]:
-    "Train `r` from its seed for `steps` steps (one-cycle over them), saving the EMA weights at `snaps` points; the rows of `train.csv`."
+    """Train `r` from its seed for `steps` steps (one-cycle over them), saving the EMA weights at
+    `snaps` points; the rows of `train.csv`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(r.seed)  # the order `slowai_train` follows: seed, schedule, data, model
@@ -191,12 +217,17 @@ def train_recipe(r: Recipe, steps: int,  # the recipe, and its budget in optimis
     def snap(n, secs, loss):
         state = {k: v.detach().contiguous() for k, v in learn.ema.model.state_dict().items()}
         save_file(state, out/f'step-{n}.safetensors')
-        rows.append(dict(step=n, seconds=round(secs, 1), images=n * r.bs, img_per_s=round(n * r.bs / secs, 1), loss=round(loss, 5)))
+        rows.append(dict(step=n, seconds=round(secs, 1), images=n * r.bs,
+                         img_per_s=round(n * r.bs / secs, 1), loss=round(loss, 5)))
         _write_rows(out/'train.csv', rows)
-        print(f'{r.name}: step {n}/{steps}, {secs / 60:.1f} min, {n * r.bs / secs:.0f} img/s, loss {loss:.4f}', flush=True)
+        print(f'{r.name}: step {n}/{steps}, {secs / 60:.1f} min, {n * r.bs / secs:.0f} img/s, loss '
+              f'{loss:.4f}', flush=True)
     mp = [MixedPrecision(torch.bfloat16, force=True)] if precision == 'bf16' else []
-    learn = recipe_learner(cfg, model, ddpm, dls, extra_cbs=[*mp, StepBudget(steps, {round(steps * (i + 1) / snaps) for i in range(snaps)}, snap)],
-                           progress=progress)
+    learn = recipe_learner(cfg, model, ddpm, dls,
+                           extra_cbs=[*mp,
+                                      StepBudget(steps,
+                                                 {round(steps * (i + 1) / snaps)
+                                                  for i in range(snaps)}, snap)], progress=progress)
     learn.cbs = [OneCycleSteps(r.lr, steps) if type(cb) is OneCycle else cb for cb in learn.cbs]
     learn.fit(epochs, valid=False)
     return rows
@@ -209,31 +240,38 @@ def _write_rows(path: Path, rows: list[dict]):
 
 def read_rows(path: Path) -> list[dict]:
     "The rows of a CSV file written by the study, numbers as floats."
-    with open(path, newline='') as f: return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    with open(path, newline='') as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 # %% ../nbs/10_recipes.ipynb #ad579914
 def score_snapshot(r: Recipe, path: Path,  # the recipe, and one of its EMA snapshots
                    n: int = 1000,  # samples scored
-                   steps: int = 20,  # model calls per image, with DDIM eta 1 (`slowai_sample`'s sampler)
+                   # model calls per image, with DDIM eta 1 (`slowai_sample`'s sampler)
+                   steps: int = 20,
                    *, seed: int = 0,
                   ) -> dict:
-    "FID, KID, precision, recall and the static share of `n` samples of a snapshot, drawn as `slowai_eval` draws them."
-    from slowai.cli import draw_samples, sampling_args  # the command line's sampling, so the figures compare with slowai_eval's
+    """FID, KID, precision, recall and the static share of `n` samples of a snapshot, drawn as
+    `slowai_eval` draws them."""
+    # the command line's sampling, so the figures compare with slowai_eval's
+    from slowai.cli import draw_samples, sampling_args
     from slowai.eval import evaluate
     model = r.unet()
     model.load_state_dict(load_file(path))
     ddpm = r.ddpm()
     sampling = sampling_args(ddpm, 'ddim', steps, 1., clip=True)
     t0 = time.perf_counter()
-    images = draw_samples(ddpm, as_noise_predictor(model, ddpm), n, sampling, seed=seed, progress=False)
+    images = draw_samples(ddpm, as_noise_predictor(model, ddpm), n, sampling, seed=seed,
+                          progress=False)
     return evaluate(images, seed=seed) | dict(sample_seconds=round(time.perf_counter() - t0, 1))
 
 # %% ../nbs/10_recipes.ipynb #b8c7bed1
 def step_seconds(r: Recipe, precision: str = 'no', n: int = 6) -> float:
-    "Median seconds of one training step of `r`'s U-Net at its batch size, after two warm-up steps (random data)."
+    """Median seconds of one training step of `r`'s U-Net at its batch size, after two warm-up steps
+    (random data)."""
     model, g = init_ddpm(r.unet()), torch.Generator().manual_seed(0)
     opt = torch.optim.Adam(model.parameters(), r.lr, eps=TrainConfig.eps)
-    x, t = torch.rand(r.bs, 1, 32, 32, generator=g) - 0.5, torch.randint(0, TrainConfig.n_steps, (r.bs,), generator=g)
+    x, t = torch.rand(r.bs, 1, 32, 32, generator=g) - 0.5, torch.randint(0, TrainConfig.n_steps,
+                                                                         (r.bs,), generator=g)
     times = []
     for i in range(n + 2):
         t0 = time.perf_counter()
@@ -246,9 +284,11 @@ def step_seconds(r: Recipe, precision: str = 'no', n: int = 6) -> float:
 def _cost_key(r: Recipe) -> tuple: return (r.channels, r.attention, r.head_dim, r.bs)
 
 def quiet_costs(recipes, root: Path, precision: str = 'bf16') -> dict[tuple, float]:
-    "Seconds per step of each recipe's U-Net and batch size (`_cost_key`), timed one after the other and kept in `root/quiet.json` with the CPU."
+    """Seconds per step of each recipe's U-Net and batch size (`_cost_key`), timed one after the
+    other and kept in `root/quiet.json` with the CPU."""
     path, costs = Path(root)/'quiet.json', {}
-    kept = json.loads(path.read_text()) if path.exists() else dict(cpu=cpu_name(), precision=precision, seconds={})
+    kept = json.loads(path.read_text()) if path.exists() else dict(cpu=cpu_name(),
+                                                                   precision=precision, seconds={})
     for r in recipes:
         key = _cost_key(r)
         name = json.dumps(key)
@@ -259,33 +299,42 @@ def quiet_costs(recipes, root: Path, precision: str = 'bf16') -> dict[tuple, flo
 
 # %% ../nbs/10_recipes.ipynb #0db19b63
 def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
-              minutes: float = 10.,  # each recipe's training budget, turned into steps by timing its U-Net
-              root: Path = Path('runs/study/screen'),  # one folder per recipe; finished work is kept and skipped
+              # each recipe's training budget, turned into steps by timing its U-Net
+              minutes: float = 10.,
+              # one folder per recipe; finished work is kept and skipped
+              root: Path = Path('runs/study/screen'),
               snaps: int = 4, *, n: int = 1000, precision: str = 'no', seed: int = 0,
               subset: int | None = None,  # train on the first `subset` images only (tests)
              ) -> list[dict]:
-    "Train every recipe for the same minutes and score each snapshot: a row per snapshot, or one with `diverged` for a recipe that collapsed; resumable."
+    """Train every recipe for the same minutes and score each snapshot: a row per snapshot, or one
+    with `diverged` for a recipe that collapsed; resumable."""
     root, costs, out = Path(root), {}, []
-    for done in root.glob('*/recipe.json'):  # costs timed by an earlier start: recipes of the same cost keep the same steps
+    # costs timed by an earlier start: recipes of the same cost keep the same steps
+    for done in root.glob('*/recipe.json'):
         info = json.loads(done.read_text())
-        costs.setdefault(_cost_key(Recipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in info.items()
-                                             if k in {f.name for f in fields(Recipe)}})), info['probe_seconds'])
+        costs.setdefault(_cost_key(Recipe(**{k: tuple(v) if isinstance(v, list) else v for k,
+                                             v in info.items()
+                                             if k in {f.name for f in fields(Recipe)}})),
+                         info['probe_seconds'])
     for r in recipes:
         d = root/_slug(r.name)
         info = json.loads((d/'recipe.json').read_text()) if (d/'recipe.json').exists() else None
-        finished = (d/'diverged.txt').exists() or ((d/'train.csv').exists() and len(read_rows(d/'train.csv')) >= snaps)
+        finished = (d/'diverged.txt').exists() or ((d/'train.csv').exists()
+                                                   and len(read_rows(d/'train.csv')) >= snaps)
         if info is None or not finished:
             key = _cost_key(r)
             if key not in costs: costs[key] = step_seconds(r, precision)
             steps = max(snaps, round(minutes * 60 / costs[key]))
-            info = dict(asdict(r), steps=steps, probe_seconds=round(costs[key], 3), precision=precision, minutes=minutes,
-                        cpu=cpu_name(), threads=torch.get_num_threads())
+            info = dict(asdict(r), steps=steps, probe_seconds=round(costs[key], 3),
+                        precision=precision, minutes=minutes, cpu=cpu_name(),
+                        threads=torch.get_num_threads())
             d.mkdir(parents=True, exist_ok=True)
             (d/'quality.csv').unlink(missing_ok=True)  # scores of an unfinished earlier try
             (d/'recipe.json').write_text(json.dumps(info, indent=1))
             (d/'diverged.txt').unlink(missing_ok=True)
             try: train_recipe(r, steps, d, snaps, precision=precision, subset=subset)
-            except TrainingDiverged as e:  # a result too: kept, and the study goes on with the next recipe
+            # a result too: kept, and the study goes on with the next recipe
+            except TrainingDiverged as e:
                 (d/'diverged.txt').write_text(str(e))
         if (d/'diverged.txt').exists():
             print(f"{r.name}: diverged", flush=True)
@@ -295,11 +344,15 @@ def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
         scored = read_rows(d/'quality.csv') if (d/'quality.csv').exists() else []
         for row in trained[len(scored):]:
             q = score_snapshot(r, d/f"step-{int(row['step'])}.safetensors", n, seed=seed)
-            scored.append(dict(step=row['step'], minutes=round(row['seconds'] / 60, 2), **{k: q[k] for k in
-                               ('fid', 'kid', 'precision', 'recall', 'static', 'n', 'sample_seconds')}))
+            scored.append(dict(step=row['step'], minutes=round(row['seconds'] / 60, 2),
+                               **{k: q[k]
+                                  for k in ('fid', 'kid', 'precision', 'recall', 'static', 'n',
+                                            'sample_seconds')}))
             _write_rows(d/'quality.csv', scored)
             print(f"{r.name}: step {int(row['step'])}, FID {q['fid']:.2f}, recall {q['recall']:.3f}", flush=True)
-        out += [dict(recipe=r.name, **s, img_per_s=t['img_per_s'], loss=t['loss']) for s, t in zip(scored, trained)]
+        out += [dict(recipe=r.name, **s, img_per_s=t['img_per_s'], loss=t['loss']) for s,
+                t in zip(scored, trained)]
     return out
 
-def _slug(name: str) -> str: return ''.join(c if c.isalnum() else '-' for c in name.lower()).strip('-')
+def _slug(name: str) -> str:
+    return ''.join(c if c.isalnum() else '-' for c in name.lower()).strip('-')

@@ -30,9 +30,10 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes, load_file, save_file
 
-from .prelude import CancelFitException, Callback, DivergenceCB, Learner, OneCycle, _sha256_file
-from .ddpm import (DDPM, ConfigError, TrainConfig, setting, to_diffusers, _head_dim_problem, _need, _number,
-                         _MAX_EPOCHS, _TRAIN_IMAGES, _UNET_CHANNELS)
+from .prelude import (CancelFitException, Callback, DivergenceCB, Learner, OneCycle,
+                            _sha256_file)
+from .ddpm import (DDPM, ConfigError, TrainConfig, setting, to_diffusers, _head_dim_problem,
+                         _need, _number, _MAX_EPOCHS, _TRAIN_IMAGES, _UNET_CHANNELS)
 
 # %% auto #0
 __all__ = ['RECIPES', 'DEFAULT_RECIPE', 'RunError', 'atomic_write', 'RestoreCB', 'read_quality', 'read_losses', 'RunCB', 'is_run',
@@ -46,7 +47,9 @@ class RunError(Exception):
 FAULT_ENV = 'SLOWAI_FAULT'
 
 def fault_point(step: str, path: Path | None = None):
-    "A named step of a run's writing. For tests, `$SLOWAI_FAULT` set to `kill:PATTERN` (or `enospc:PATTERN`) kills the process (or fails as a full disk) at the first step whose name matches."
+    """A named step of a run's writing. For tests, `$SLOWAI_FAULT` set to `kill:PATTERN` (or
+    `enospc:PATTERN`) kills the process (or fails as a full disk) at the first step whose name
+    matches."""
     what, _, pattern = os.environ.get(FAULT_ENV, '').partition(':')
     if not pattern or not fnmatch.fnmatch(step, pattern): return
     if what == 'kill': os.kill(os.getpid(), signal.SIGKILL)
@@ -54,10 +57,12 @@ def fault_point(step: str, path: Path | None = None):
 
 @contextlib.contextmanager
 def os_errors(path):
-    "Turn safetensors' wrapped operating-system errors (such as a full disk) into the `OSError` they stand for, naming `path`."
+    """Turn safetensors' wrapped operating-system errors (such as a full disk) into the `OSError`
+    they stand for, naming `path`."""
     try: yield
     except SafetensorError as e:
-        code = re.search(r'(?:code: |os error )(\d+)', str(e))  # safetensors' two spellings: "code: 28", "(os error 28)"
+        # safetensors' two spellings: "code: 28", "(os error 28)"
+        code = re.search(r'(?:code: |os error )(\d+)', str(e))
         if code is None: raise
         raise OSError(int(code[1]), os.strerror(int(code[1])), str(path)) from None
 
@@ -67,9 +72,11 @@ def _umask() -> int:
 
 # %% ../nbs/07_runs.ipynb #0c8005fd
 def atomic_write(path: str | Path,  # the file to (re)place
-                 write: Callable[[Path], None],  # writes the content to the temporary path it is given
+                 # writes the content to the temporary path it is given
+                 write: Callable[[Path], None],
                 ) -> Path:
-    "Write a file through `write(tmp)` to a temporary name beside `path`, then rename it into place."
+    """Write a file through `write(tmp)` to a temporary name beside `path`, then rename it into
+    place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
@@ -78,9 +85,11 @@ def atomic_write(path: str | Path,  # the file to (re)place
         try:
             with os_errors(path): write(Path(tmp))
         except OSError as e:  # a failed write or close names no file: name the one being written
-            if e.filename is None and e.errno is not None: raise OSError(e.errno, e.strerror, str(path)) from None
+            if e.filename is None and e.errno is not None:
+                raise OSError(e.errno, e.strerror, str(path)) from None
             raise
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; a run's files get the usual mode
+        # mkstemp makes owner-only files; a run's files get the usual mode
+        os.chmod(tmp, 0o666 & ~_umask())
         fault_point(path.name, path)  # written, not yet in place
         os.replace(tmp, path)
     finally:
@@ -89,17 +98,20 @@ def atomic_write(path: str | Path,  # the file to (re)place
 
 # %% ../nbs/07_runs.ipynb #d22466ed
 def write_json(path, obj):
-    "Write `obj` as indented JSON to `path` through `atomic_write`, so a reader never sees half a file."
+    """Write `obj` as indented JSON to `path` through `atomic_write`, so a reader never sees half a
+    file."""
     return atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2)))
 
 # %% ../nbs/07_runs.ipynb #6e4f0188
 def _rng_tensors(learn) -> dict[str, torch.Tensor]:
-    out = {'rng.torch': torch.get_rng_state(), 'rng.train_loader': learn.dls.train.generator.get_state()}
+    out = {'rng.torch': torch.get_rng_state(),
+           'rng.train_loader': learn.dls.train.generator.get_state()}
     if torch.cuda.is_available(): out['rng.cuda'] = torch.cuda.get_rng_state()
     return out
 
 def content_sha256(tensors: dict[str, torch.Tensor], meta: dict) -> str:
-    "A SHA-256 over the names, dtypes, shapes and bytes of `tensors` and over `meta`: what a checkpoint records of itself."
+    """A SHA-256 over the names, dtypes, shapes and bytes of `tensors` and over `meta`: what a
+    checkpoint records of itself."""
     h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
     for k in sorted(tensors):
         t = tensors[k].detach().contiguous().cpu()
@@ -110,40 +122,51 @@ def content_sha256(tensors: dict[str, torch.Tensor], meta: dict) -> str:
 def save_checkpoint(path: str | Path, learn: Learner,
                     epoch: int,  # the last finished epoch (-1 if none)
                     batches_done: int = 0,  # training batches already done in epoch `epoch + 1`
-                    *, loader_state: torch.Tensor | None = None,  # the training loader's generator state at that epoch's start
+                    # the training loader's generator state at that epoch's start
+                    *, loader_state: torch.Tensor | None = None,
                     **extra,  # more metadata (JSON-able), such as the SHA-256 of the model this epoch exports
                    ) -> Path:
-    "Save all the state needed to resume after `epoch` (and `batches_done` more batches) as one safetensors file, atomically, with a SHA-256 of its content."
+    """Save all the state needed to resume after `epoch` (and `batches_done` more batches) as one
+    safetensors file, atomically, with a SHA-256 of its content."""
     tensors = {f'model.{k}': v for k, v in learn.unwrapped_model.state_dict().items()}
     meta = dict(epoch=epoch, batches_done=batches_done, **extra)
-    for cb in learn.cbs:  # each callback with state keeps it under its own name: tensors in the file, the rest in `meta`
+    # each callback with state keeps it under its own name: tensors in the file, the rest in `meta`
+    for cb in learn.cbs:
         if cb.state_name is None: continue
         state = cb.state_dict()
-        tensors |= {f'{cb.state_name}.{k}': v for k, v in state.items() if isinstance(v, torch.Tensor)}
+        tensors |= {f'{cb.state_name}.{k}': v for k, v in state.items()
+                    if isinstance(v, torch.Tensor)}
         meta[cb.state_name] = {k: v for k, v in state.items() if not isinstance(v, torch.Tensor)}
     opt_state = learn.opt.state_dict()
     for i, st in opt_state['state'].items():
-        for k, v in st.items(): tensors[f'opt.{i}.{k}'] = v if isinstance(v, torch.Tensor) else torch.tensor(v)
+        for k, v in st.items():
+            tensors[f'opt.{i}.{k}'] = v if isinstance(v, torch.Tensor) else torch.tensor(v)
     tensors |= _rng_tensors(learn)
     if loader_state is not None: tensors['rng.train_loader'] = loader_state
     meta['opt_groups'] = opt_state['param_groups']
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     meta['sha256'] = content_sha256(tensors, meta)
-    return atomic_write(path, lambda p: save_file(tensors, str(p), metadata={'slowai': json.dumps(meta)}))
+    return atomic_write(path,
+                        lambda p: save_file(tensors, str(p), metadata={'slowai': json.dumps(meta)}))
 
 def _finite(tensors: dict[str, torch.Tensor]) -> str | None:
     "The name of the first floating-point tensor holding a NaN or an infinity, if any."
-    return next((k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    return next((k for k, v in tensors.items() if v.is_floating_point()
+                 and not torch.isfinite(v).all()), None)
 
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
-    "The tensors and metadata of a checkpoint; `RunError` if it is truncated, altered since it was saved, or not one of ours."
+    """The tensors and metadata of a checkpoint; `RunError` if it is truncated, altered since it was
+    saved, or not one of ours."""
     try:
         with safe_open(str(path), 'pt') as f: meta = json.loads((f.metadata() or {})['slowai'])
         tensors = load_file(str(path))
     except (SafetensorError, KeyError, json.JSONDecodeError, OSError, ValueError) as e:
         raise RunError(f'{path}: not a readable slowai checkpoint ({type(e).__name__}: {e})') from None
-    if 'sha256' in meta and content_sha256(tensors, {k: v for k, v in meta.items() if k != 'sha256'}) != meta['sha256']:
-        raise RunError(f'{path}: its content does not match the SHA-256 it was saved with (damaged on disk?)')
+    if 'sha256' in meta and content_sha256(tensors,
+                                           {k: v for k, v in meta.items()
+                                            if k != 'sha256'}) != meta['sha256']:
+        raise RunError(f'{path}: its content does not match the SHA-256 it was saved with (damaged '
+                       f'on disk?)')
     bad = _finite({k: v for k, v in tensors.items() if k.split('.')[0] in ('model', 'ema')})
     if bad is not None: raise RunError(f'{path}: {bad} holds NaN or infinite values')
     return tensors, meta
@@ -158,10 +181,13 @@ def latest_checkpoint(run: Path, warn: Callable = print):
 
 # %% ../nbs/07_runs.ipynb #62b378d6
 class RestoreCB(Callback):
-    "Put a checkpoint's optimiser, callback and random states back after the Learner and callbacks made theirs; skip what was done."
-    order = OneCycle.order + 1  # after OneCycle has made its scheduler, before ProgressCB wraps the epochs
+    """Put a checkpoint's optimiser, callback and random states back after the Learner and callbacks
+    made theirs; skip what was done."""
+    # after OneCycle has made its scheduler, before ProgressCB wraps the epochs
+    order = OneCycle.order + 1
     def __init__(self, tensors, meta,
-                 new_cycle: bool = False):  # keep the fresh learning rate schedule: the checkpoint's belongs to an earlier one
+                 # keep the fresh learning rate schedule: the checkpoint's belongs to an earlier one
+                 new_cycle: bool = False):
         self.tensors, self.meta, self.new_cycle = tensors, meta, new_cycle
     def before_fit(self, learn):
         t, m = self.tensors, self.meta
@@ -170,16 +196,19 @@ class RestoreCB(Callback):
             if k.startswith('opt.'):
                 _, i, name = k.split('.', 2)
                 state.setdefault(int(i), {})[name] = v
-        # a new cycle keeps the learning rates its scheduler has just set; the moments and hyper-parameters carry over
+        # a new cycle keeps the learning rates its scheduler has just set; the moments and
+        # hyper-parameters carry over
         groups = learn.opt.state_dict()['param_groups'] if self.new_cycle else m['opt_groups']
         learn.opt.load_state_dict({'state': state, 'param_groups': groups})
-        if 'ema_n' in m: m = m | dict(ema={'n': m['ema_n']})  # checkpoints written before callbacks kept their own state
+        # checkpoints written before callbacks kept their own state
+        if 'ema_n' in m: m = m | dict(ema={'n': m['ema_n']})
         if self.new_cycle: m = {k: v for k, v in m.items() if k != OneCycle.state_name}
         for cb in learn.cbs:
             name = cb.state_name
             if name is None or m.get(name) is None: continue
             prefix = name + '.'
-            cb.load_state_dict(m[name] | {k[len(prefix):]: v for k, v in t.items() if k.startswith(prefix)})
+            cb.load_state_dict(m[name] | {k[len(prefix):]: v for k, v in t.items()
+                                          if k.startswith(prefix)})
         torch.set_rng_state(t['rng.torch'])
         if 'rng.cuda' in t and torch.cuda.is_available(): torch.cuda.set_rng_state(t['rng.cuda'])
         learn.dls.train.generator.set_state(t['rng.train_loader'])
@@ -187,16 +216,20 @@ class RestoreCB(Callback):
         learn.epochs = range(m['epoch'] + 1, learn.n_epochs)
 
 # %% ../nbs/07_runs.ipynb #df735310
-UNET_WEIGHTS = 'unet/diffusion_pytorch_model.safetensors'  # the run's model, as diffusers lays out a pipeline
+# the run's model, as diffusers lays out a pipeline
+UNET_WEIGHTS = 'unet/diffusion_pytorch_model.safetensors'
 
 @contextlib.contextmanager
 def staged_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
-    "Save `model` and a matching `DDPMScheduler` as a diffusers `DDPMPipeline` in a temporary folder in `run`; yields the folder and the SHA-256 of its weights."
+    """Save `model` and a matching `DDPMScheduler` as a diffusers `DDPMPipeline` in a temporary
+    folder in `run`; yields the folder and the SHA-256 of its weights."""
     with tempfile.TemporaryDirectory(dir=run, prefix='.pipeline.') as tmp:
-        from diffusers import DDPMPipeline  # on use, like every diffusers import of the command line's modules
+        # on use, like every diffusers import of the command line's modules
+        from diffusers import DDPMPipeline
         with os_errors(tmp): DDPMPipeline(unet=model, scheduler=to_diffusers(ddpm)).save_pretrained(tmp, safe_serialization=True)
         mask = _umask()
-        for folder, dirs, files in os.walk(tmp):  # the usual modes (safetensors writes owner-only files)
+        # the usual modes (safetensors writes owner-only files)
+        for folder, dirs, files in os.walk(tmp):
             for d in dirs: os.chmod(Path(folder)/d, 0o777 & ~mask)
             for f in files: os.chmod(Path(folder)/f, 0o666 & ~mask)
         fault_point('staged')
@@ -210,10 +243,14 @@ def _find_renameat2():
 _renameat2 = _find_renameat2()
 
 def swap_in(new: Path, old: Path):
-    "Put the folder `new` at `old` and the folder that was there at `new`. On Linux this is one atomic step (renameat2's exchange), so `old` is never missing; elsewhere it is away for a moment, as `.NAME.old`."
+    """Put the folder `new` at `old` and the folder that was there at `new`. On Linux this is one
+    atomic step (renameat2's exchange), so `old` is never missing; elsewhere it is away for a
+    moment, as `.NAME.old`."""
     if not old.exists(): os.replace(new, old); return
     AT_FDCWD, RENAME_EXCHANGE = -100, 2
-    if _renameat2 is not None and _renameat2(AT_FDCWD, os.fsencode(new), AT_FDCWD, os.fsencode(old), RENAME_EXCHANGE) == 0: return
+    if _renameat2 is not None and _renameat2(AT_FDCWD, os.fsencode(new), AT_FDCWD, os.fsencode(old),
+                                             RENAME_EXCHANGE) == 0:
+        return
     aside = old.with_name(f'.{old.name}.old')
     os.replace(old, aside)
     fault_point(f'{old.name} aside')
@@ -222,7 +259,8 @@ def swap_in(new: Path, old: Path):
 
 # %% ../nbs/07_runs.ipynb #9488a2ea
 def smooth(xs: list[float], window: int = 11) -> list[float]:
-    "Centred moving average of `xs` over `window` values (fewer at the ends): unlike an exponential average it does not lag."
+    """Centred moving average of `xs` over `window` values (fewer at the ends): unlike an
+    exponential average it does not lag."""
     if window < 1: raise ValueError(f'window={window}: must be at least 1')
     sums, half, n = [0.], window // 2, len(xs)
     for x in xs: sums.append(sums[-1] + x)
@@ -231,31 +269,41 @@ def smooth(xs: list[float], window: int = 11) -> list[float]:
 def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
                 path: Path,
                 batches: list[dict] = (),  # per-batch rows of `batch_losses.csv`
-                quality: list[dict] = (),  # rows of `quality.csv`: FID and the rest, per scored epoch
+                # rows of `quality.csv`: FID and the rest, per scored epoch
+                quality: list[dict] = (),
                ):
-    "Draw the training loss per batch (raw and smoothed) and the eval loss per epoch to a PNG, atomically; FID beside them."
+    """Draw the training loss per batch (raw and smoothed) and the eval loss per epoch to a PNG,
+    atomically; FID beside them."""
     import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 2 if quality else 1, figsize=(11 if quality else 6, 3.5), squeeze=False)
+    fig, axs = plt.subplots(1, 2 if quality else 1, figsize=(11 if quality else 6, 3.5),
+                            squeeze=False)
     ax = axs[0, 0]
     if quality: _plot_quality(axs[0, 1], quality)
     if batches:
         losses = [b['loss'] for b in batches]
         ax.plot(losses, color='C0', alpha=0.25, lw=0.8, label='train, per batch')
-        window = min(101, len(losses) // 25) | 1  # an odd count, about 4 % of the run (at most 101 batches)
+        # an odd count, about 4 % of the run (at most 101 batches)
+        window = min(101, len(losses) // 25) | 1
         ax.plot(smooth(losses, window), color='C0', label='train, moving average')
         ends = {}  # the batch count at the end of each epoch, where its eval loss is drawn
         for i, b in enumerate(batches): ends[b['epoch']] = i + 1
         ax.set_xlabel('training batch')
     else: ends = {r['epoch']: r['epoch'] + 1 for r in rows}
-    evals = [(ends[r['epoch']], r['loss']) for r in rows if r['split'] == 'eval' and r['epoch'] in ends]
+    evals = [(ends[r['epoch']], r['loss']) for r in rows if r['split'] == 'eval'
+             and r['epoch'] in ends]
     if evals: ax.plot(*zip(*evals), 'o-', color='C1', label='eval, per epoch')
     if not batches: ax.set_xlabel('epochs finished')
-    ax.set_yscale('log'); _plain_log_labels(ax); ax.set_ylabel('MSE loss'); ax.legend(); fig.tight_layout()
+    ax.set_yscale('log')
+    _plain_log_labels(ax)
+    ax.set_ylabel('MSE loss')
+    ax.legend()
+    fig.tight_layout()
     try: atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=100))
     finally: plt.close(fig)
 
 def _plain_log_labels(ax):
-    "Label a log y axis that spans less than a decade at its minor ticks too, as plain numbers (1.5, not 1.5×10⁰)."
+    """Label a log y axis that spans less than a decade at its minor ticks too, as plain numbers
+    (1.5, not 1.5×10⁰)."""
     from matplotlib.ticker import FuncFormatter
     lo, hi = ax.get_ylim()
     plain = FuncFormatter(lambda v, _: f'{v:g}')
@@ -267,8 +315,12 @@ def _plot_quality(ax, quality: list[dict]):
     epochs = [q['epoch'] + 1 for q in quality]
     ax.plot(epochs, [q['fid'] for q in quality], 'o-', color='C2', label='FID')
     best = min(quality, key=lambda q: q['fid'])
-    ax.plot([best['epoch'] + 1], [best['fid']], '*', ms=14, color='C2', label=f"best: epoch {best['epoch'] + 1}")
-    ax.set_yscale('log'); _plain_log_labels(ax); ax.set_xlabel('epochs finished'); ax.set_ylabel('FID (shipped classifier)')
+    ax.plot([best['epoch'] + 1], [best['fid']], '*', ms=14, color='C2',
+            label=f"best: epoch {best['epoch'] + 1}")
+    ax.set_yscale('log')
+    _plain_log_labels(ax)
+    ax.set_xlabel('epochs finished')
+    ax.set_ylabel('FID (shipped classifier)')
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
     rec = ax.twinx()
@@ -276,32 +328,38 @@ def _plot_quality(ax, quality: list[dict]):
     rec.set_ylim(0, 1); rec.set_ylabel('recall')
     lines = ax.get_legend_handles_labels(), rec.get_legend_handles_labels()
     ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize=8)
-    ax.set_title(f"{quality[-1]['n']:,} samples every scoring, {quality[-1].get('calls', 20)} calls each", fontsize=9)
+    ax.set_title(f"{quality[-1]['n']:,} samples every scoring, {quality[-1].get('calls', 20)} "
+                 f"calls each", fontsize=9)
 
 # %% ../nbs/07_runs.ipynb #7582c47b
-QUALITY_FIELDS = ['epoch', 'fid', 'kid', 'precision', 'recall', 'static', 'n', 'calls', 'mixed_precision', 'seconds', 'epoch_share']
+QUALITY_FIELDS = ['epoch', 'fid', 'kid', 'precision', 'recall', 'static', 'n', 'calls',
+                  'mixed_precision', 'seconds', 'epoch_share']
 
 # %% ../nbs/07_runs.ipynb #554df6bb
 def read_quality(run: Path) -> list[dict]:
     "The rows of `run/quality.csv` (none for runs that were never scored), numbers as numbers."
     if not (run/'quality.csv').exists(): return []
     with open(run/'quality.csv') as f: rows = list(csv.DictReader(f))
-    num = lambda v: int(v) if re.fullmatch(r'-?\d+', v) else float(v) if re.fullmatch(r'[-+.\deE]+|nan|inf', v) else v
+    num = lambda v: int(v) if re.fullmatch(r'-?\d+',
+                                           v) else float(v) if re.fullmatch(r'[-+.\deE]+|nan|inf',
+                                                                            v) else v
     return [{k: num(v) for k, v in r.items()} for r in rows]
 
 def read_losses(run: Path) -> list[dict]:
     "The rows of `run/losses.csv`."
     if not (run/'losses.csv').exists(): return []
     with open(run/'losses.csv') as f:
-        return [dict(epoch=int(r['epoch']), split=r['split'], loss=float(r['loss']), seconds=float(r['seconds']))
-                for r in csv.DictReader(f)]
+        return [dict(epoch=int(r['epoch']), split=r['split'], loss=float(r['loss']),
+                     seconds=float(r['seconds'])) for r in csv.DictReader(f)]
 
 # %% ../nbs/07_runs.ipynb #a06cafaa
 def read_batch_losses(run: Path) -> list[dict]:
-    "The rows of `run/batch_losses.csv`: the training loss of every batch (none for runs from before it existed)."
+    """The rows of `run/batch_losses.csv`: the training loss of every batch (none for runs from
+    before it existed)."""
     if not (run/'batch_losses.csv').exists(): return []
     with open(run/'batch_losses.csv') as f:
-        return [dict(epoch=int(r['epoch']), batch=int(r['batch']), loss=float(r['loss'])) for r in csv.DictReader(f)]
+        return [dict(epoch=int(r['epoch']), batch=int(r['batch']), loss=float(r['loss']))
+                for r in csv.DictReader(f)]
 
 # %% ../nbs/07_runs.ipynb #61809d6b
 def write_csv(path: Path, rows: list[dict], fields: list[str]):
@@ -317,41 +375,54 @@ def _batch_epoch(p: Path) -> int:
 
 # %% ../nbs/07_runs.ipynb #df96582d
 def commit(run: Path, stage: Path, sha: str,  # a pipeline staged in `run` and the SHA-256 of its weights
-           ckpt: Path,  # the epoch's checkpoint, already saved: everything else is made from what it holds
+           # the epoch's checkpoint, already saved: everything else is made from what it holds
+           ckpt: Path,
            *, rows: list[dict], batches: list[dict],  # all epochs' losses so far, and all batches'
            info: dict,  # `slowai.json` as it should read once this epoch is the run's state
            keep: int = 2,  # epoch checkpoints to keep, besides the best-scored epoch's
            quality: list[dict] = ()):  # all scored epochs so far (`quality.csv`)
-    "Make a saved epoch the run's state: the pipeline swapped in, the losses rewritten whole, then `slowai.json`, which records the model's SHA-256; older checkpoints go last."
+    """Make a saved epoch the run's state: the pipeline swapped in, the losses rewritten whole, then
+    `slowai.json`, which records the model's SHA-256; older checkpoints go last."""
     for part in ('unet', 'scheduler'):
         swap_in(stage/part, run/part)
         fault_point(f'{part}/')
     os.replace(stage/'model_index.json', run/'model_index.json')
     write_csv(run/'losses.csv', rows, ['epoch', 'split', 'loss', 'seconds'])
     write_csv(run/'batch_losses.csv', batches, ['epoch', 'batch', 'loss'])
-    if quality: write_csv(run/'quality.csv', list(quality), [k for k in quality[-1] if k in QUALITY_FIELDS] +
-                          [k for k in quality[-1] if k not in QUALITY_FIELDS])
+    if quality:
+        write_csv(run/'quality.csv', list(quality), [k for k in quality[-1] if k in QUALITY_FIELDS]
+                  + [k for k in quality[-1] if k not in QUALITY_FIELDS])
     plot_losses(rows, run/'losses.png', batches, quality)
     write_card(run, info, rows)  # the model card, README.md
     fault_point('losses')
     write_json(run/'slowai.json', info | dict(weights={UNET_WEIGHTS: sha}, checkpoint=ckpt.name))
     fault_point('committed')
     ckpts, epoch = run/'checkpoints', int(ckpt.name.split('-')[1].split('.')[0])
-    best = f"epoch-{info['best_epoch']:04d}.safetensors" if info.get('best_epoch') is not None else None  # `--epoch best`
-    older = [p for p in sorted(ckpts.glob('epoch-????.safetensors')) if p.name < ckpt.name and p.name != best]
-    for old in older[:len(older) - (keep - 1)] + [p for p in ckpts.glob('epoch-*-batch-*') if _batch_epoch(p) <= epoch]: old.unlink()
+    # `--epoch best`
+    best = (f"epoch-{info['best_epoch']:04d}.safetensors" if info.get('best_epoch') is not None
+            else None)
+    older = [p for p in sorted(ckpts.glob('epoch-????.safetensors')) if p.name < ckpt.name
+             and p.name != best]
+    for old in older[:len(older) - (keep - 1)] + [p for p in ckpts.glob('epoch-*-batch-*')
+                                                  if _batch_epoch(p) <= epoch]:
+        old.unlink()
 
 def best_of(quality: list[dict]) -> dict:
-    "What `slowai.json` records of the scores: the epoch with the lowest FID (`--epoch best`), and that FID."
+    """What `slowai.json` records of the scores: the epoch with the lowest FID (`--epoch best`), and
+    that FID."""
     if not quality: return {}
     best = min(quality, key=lambda q: q['fid'])
     return dict(best_epoch=best['epoch'], best_fid=best['fid'])
 
 # %% ../nbs/07_runs.ipynb #b64536d6
 class RunCB(Callback):
-    "After each epoch: a checkpoint (with all the losses so far), then the pipeline, the losses as CSV and PNG, and `slowai.json` (see `commit`)."
-    order = DivergenceCB.order + 5  # after a diverged epoch was refused, MetricsCB has recorded it and EMA is up to date
-    state_name = 'history'  # the losses so far travel in every checkpoint: the CSV files are rewritten from them, never appended to
+    """After each epoch: a checkpoint (with all the losses so far), then the pipeline, the losses as
+    CSV and PNG, and `slowai.json` (see `commit`)."""
+    # after a diverged epoch was refused, MetricsCB has recorded it and EMA is up to date
+    order = DivergenceCB.order + 5
+    # the losses so far travel in every checkpoint: the CSV files are rewritten from them, never
+    # appended to
+    state_name = 'history'
     def __init__(self, run: Path, ddpm: DDPM,
                  info: dict,  # the run's settings, as `slowai.json` stores them
                  keep: int = 2):  # epoch checkpoints to keep
@@ -361,34 +432,45 @@ class RunCB(Callback):
 
     def state_dict(self) -> dict:
         b = self.batches
-        return dict(rows=self.rows, batch_epoch=torch.tensor([x['epoch'] for x in b], dtype=torch.int64),
+        return dict(rows=self.rows,
+                    batch_epoch=torch.tensor([x['epoch'] for x in b], dtype=torch.int64),
                     batch_index=torch.tensor([x['batch'] for x in b], dtype=torch.int64),
-                    batch_loss=torch.tensor([x['loss'] for x in b], dtype=torch.float64), quality=self.quality)
+                    batch_loss=torch.tensor([x['loss'] for x in b], dtype=torch.float64),
+                    quality=self.quality)
     def load_state_dict(self, state: dict):
         self.rows = [dict(r) for r in state['rows']]
-        self.batches = [dict(epoch=int(e), batch=int(i), loss=float(l)) for e, i, l in
-                        zip(state['batch_epoch'].tolist(), state['batch_index'].tolist(), state['batch_loss'].tolist())]
-        self.quality = [dict(q) for q in state.get('quality', [])]  # checkpoints from before scoring hold none
+        self.batches = [dict(epoch=int(e), batch=int(i), loss=float(l)) for e, i,
+                        l in zip(state['batch_epoch'].tolist(), state['batch_index'].tolist(),
+                                 state['batch_loss'].tolist())]
+        # checkpoints from before scoring hold none
+        self.quality = [dict(q) for q in state.get('quality', [])]
         self.restored = True
 
     def before_fit(self, learn):
         self.writes = learn.is_main  # one writer among several processes
-        self.ema = getattr(learn, 'ema', None)  # the EMA callback of `recipe_learner`, if the run keeps one
-        if not self.restored:  # a checkpoint from before the losses travelled in them: take the finished epochs' from the files
+        # the EMA callback of `recipe_learner`, if the run keeps one
+        self.ema = getattr(learn, 'ema', None)
+        # a checkpoint from before the losses travelled in them: take the finished epochs' from the
+        # files
+        if not self.restored:
             first = learn.epochs.start if isinstance(learn.epochs, range) else 0
             self.rows = [r for r in read_losses(self.run) if r['epoch'] < first]
             self.batches = [b for b in read_batch_losses(self.run) if b['epoch'] < first]
             self.quality = [q for q in read_quality(self.run) if q['epoch'] < first]
 
     def before_epoch(self, learn):
-        if learn.training:  # where this epoch's batch order comes from, and how many batches a resume leaves out
-            self.loader_state, self.skipped = learn.dls.train.generator.get_state(), learn.dls.train.skip
+        # where this epoch's batch order comes from, and how many batches a resume leaves out
+        if learn.training:
+            self.loader_state, self.skipped = (learn.dls.train.generator.get_state(),
+                                               learn.dls.train.skip)
             self.batch_losses = []
 
     def after_batch(self, learn):
-        "Record the batch's loss; on a stop request (Ctrl-C), save a checkpoint at this batch boundary and end the fit."
+        """Record the batch's loss; on a stop request (Ctrl-C), save a checkpoint at this batch
+        boundary and end the fit."""
         if learn.training:
-            self.batch_losses.append(dict(epoch=learn.epoch, batch=self.skipped + learn.iter, loss=learn.loss.item()))
+            self.batch_losses.append(dict(epoch=learn.epoch, batch=self.skipped + learn.iter,
+                                          loss=learn.loss.item()))
         if not (self.stop_requested and learn.training): return
         done = self.skipped + learn.iter + 1
         if self.writes:
@@ -400,23 +482,31 @@ class RunCB(Callback):
     def after_epoch(self, learn):
         if learn.training: return  # write once per epoch, after its validation pass
         if self.writes: self._write(learn)
-        if self.stop_requested:  # Ctrl-C came during validation: this epoch is saved whole, stop here
+        # Ctrl-C came during validation: this epoch is saved whole, stop here
+        if self.stop_requested:
             self.interrupted_at = (learn.epoch + 1, 0)
             raise CancelFitException()
 
     def _write(self, learn):
         e = learn.epoch
-        self.rows = [r for r in self.rows if r['epoch'] < e] + [
-            dict(epoch=r['epoch'], split='train' if r['train'] else 'eval', loss=r['loss'], seconds=r['time']) for r in learn.history[-2:]]
+        self.rows = [r for r in self.rows
+                     if r['epoch'] < e] + [dict(epoch=r['epoch'], split='train' if r['train']
+                                                else 'eval', loss=r['loss'], seconds=r['time'])
+                                           for r in learn.history[-2:]]
         self.batches = [b for b in self.batches if b['epoch'] < e] + self.batch_losses
         scored = getattr(learn, 'quality', None)  # this epoch's scores, from QualityCB
-        self.quality = [q for q in self.quality if q['epoch'] < e] + ([scored] if scored and scored['epoch'] == e else [])
-        info = self.info | dict(epochs_done=e + 1, processes=learn.world_size) | best_of(self.quality)
-        with staged_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model, self.ddpm) as (stage, sha):
-            ckpt = save_checkpoint(self.run/'checkpoints'/f'epoch-{e:04d}.safetensors', learn, e, unet_sha256=sha)
+        self.quality = [q for q in self.quality if q['epoch'] < e] + ([scored] if scored
+                                                                      and scored['epoch'] == e
+                                                                      else [])
+        info = self.info | dict(epochs_done=e + 1,
+                                processes=learn.world_size) | best_of(self.quality)
+        with staged_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model,
+                             self.ddpm) as (stage, sha):
+            ckpt = save_checkpoint(self.run/'checkpoints'/f'epoch-{e:04d}.safetensors', learn, e,
+                                   unet_sha256=sha)
             fault_point('checkpoint')
-            commit(self.run, stage, sha, ckpt, rows=self.rows, batches=self.batches, info=info, keep=self.keep,
-                   quality=self.quality)
+            commit(self.run, stage, sha, ckpt, rows=self.rows, batches=self.batches, info=info,
+                   keep=self.keep, quality=self.quality)
 
 # %% ../nbs/07_runs.ipynb #c82d1e4f
 def checkpoint_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -424,31 +514,39 @@ def checkpoint_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tens
     prefix = 'ema.' if any(k.startswith('ema.') for k in tensors) else 'model.'
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
-_WRITER_TMP = re.compile(r'\.tmp[0-9A-Za-z]{6}')  # the file safetensors' writer fills beside its target before renaming it
+# the file safetensors' writer fills beside its target before renaming it
+_WRITER_TMP = re.compile(r'\.tmp[0-9A-Za-z]{6}')
 
 def remove_orphans(run: Path) -> list[str]:
-    "Delete what a writer killed in the middle of a save left behind (staged pipelines, folders set aside, temporary files); for the lock holder only."
-    found = [*run.glob('.pipeline.*'), *run.glob('.*.old'), *run.glob('.*.tmp'), *(run/'checkpoints').glob('.*.tmp'),
-             *(p for d in (run, run/'checkpoints', run/'unet', run/'scheduler') for p in d.glob('.tmp*') if _WRITER_TMP.fullmatch(p.name))]
+    """Delete what a writer killed in the middle of a save left behind (staged pipelines, folders
+    set aside, temporary files); for the lock holder only."""
+    found = [*run.glob('.pipeline.*'), *run.glob('.*.old'), *run.glob('.*.tmp'),
+             *(run/'checkpoints').glob('.*.tmp'),
+             *(p for d in (run, run/'checkpoints', run/'unet', run/'scheduler')
+               for p in d.glob('.tmp*') if _WRITER_TMP.fullmatch(p.name))]
     for p in found: shutil.rmtree(p) if p.is_dir() else p.unlink()
     return sorted(p.name for p in found)
 
 def history_of(run: Path, tensors: dict, meta: dict) -> tuple[list[dict], list[dict], list[dict]]:
-    "The per-epoch losses, per-batch losses and scores up to a checkpoint: from the checkpoint, or from the CSV files for checkpoints older than that."
+    """The per-epoch losses, per-batch losses and scores up to a checkpoint: from the checkpoint, or
+    from the CSV files for checkpoints older than that."""
     if 'history' in meta:
         cb = RunCB(run, None, {})
-        cb.load_state_dict(meta['history'] | {k[8:]: v for k, v in tensors.items() if k.startswith('history.')})
+        cb.load_state_dict(meta['history'] | {k[8:]: v for k, v in tensors.items()
+                                              if k.startswith('history.')})
         return cb.rows, cb.batches, cb.quality
     return ([r for r in read_losses(run) if r['epoch'] <= meta['epoch']],
             [b for b in read_batch_losses(run) if b['epoch'] <= meta['epoch']],
             [q for q in read_quality(run) if q['epoch'] <= meta['epoch']])
 
 def repair(run: Path,
-           model: UNet2DModel,  # a U-Net of the run's architecture, to carry the checkpoint's weights
+           # a U-Net of the run's architecture, to carry the checkpoint's weights
+           model: UNet2DModel,
            ddpm: DDPM,
            info: dict,  # the run's `slowai.json` as it should read (its settings)
            *, keep: int = 2, warn: Callable = print) -> dict:
-    "Before a resume: remove orphans; unless the run's files agree with its newest readable epoch checkpoint, export that again. Returns `slowai.json`'s content."
+    """Before a resume: remove orphans; unless the run's files agree with its newest readable epoch
+    checkpoint, export that again. Returns `slowai.json`'s content."""
     on_disk = json.loads((run/'slowai.json').read_text())
     gone = remove_orphans(run)
     if gone: warn(f'removed {len(gone)} temporary file(s) left by an interrupted save: {", ".join(gone)}')
@@ -460,15 +558,21 @@ def repair(run: Path,
         if info != on_disk: write_json(run/'slowai.json', info)
         return info
     weights, recorded = run/UNET_WEIGHTS, (info.get('weights') or {}).get(UNET_WEIGHTS)
-    if (info.get('checkpoint'), info['epochs_done']) == (path.name, meta['epoch'] + 1) and weights.is_file() and _sha256_file(weights) == recorded:
-        if info != on_disk: write_json(run/'slowai.json', info)  # new settings (a longer run) for the epochs to come
+    if ((info.get('checkpoint'), info['epochs_done']) == (path.name, meta['epoch'] + 1)
+        and weights.is_file() and _sha256_file(weights) == recorded):
+        # new settings (a longer run) for the epochs to come
+        if info != on_disk: write_json(run/'slowai.json', info)
         return info
-    warn(f'{run}: its model, losses or slowai.json are behind its newest checkpoint ({path.name}); writing them again from it')
+    warn(f'{run}: its model, losses or slowai.json are behind its newest checkpoint ({path.name}); '
+         f'writing them again from it')
     model.load_state_dict(checkpoint_weights(tensors))
     rows, batches, quality = history_of(run, tensors, meta)
-    info = {k: v for k, v in info.items() if k not in ('best_epoch', 'best_fid')} | dict(epochs_done=meta['epoch'] + 1) | best_of(quality)
+    info = {k: v for k, v in info.items()
+            if k not in ('best_epoch', 'best_fid')} | dict(epochs_done=meta['epoch']
+                                                           + 1) | best_of(quality)
     with staged_pipeline(run, model, ddpm) as (stage, sha):
-        commit(run, stage, sha, path, rows=rows, batches=batches, info=info, keep=keep, quality=quality)
+        commit(run, stage, sha, path, rows=rows, batches=batches, info=info, keep=keep,
+               quality=quality)
     return json.loads((run/'slowai.json').read_text())
 
 # %% ../nbs/07_runs.ipynb #8e3c5a0f
@@ -479,72 +583,109 @@ def is_run(path: Path) -> bool:
 # %% ../nbs/07_runs.ipynb #c81fce61
 PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
 MIN_EVAL_N = 129  # FID over the shipped classifier's 128 features needs more samples than features
-RUN_FORMAT = 2  # slowai.json's layout; 2 always records the model's SHA-256 (runs before it name no format: 1)
+# slowai.json's layout; 2 always records the model's SHA-256 (runs before it name no format: 1)
+RUN_FORMAT = 2
 NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
 
 # %% ../nbs/07_runs.ipynb #6559824f
 RESOLUTIONS = (32, 16, 8, 4)  # the sizes of the U-Net's four levels
 
 # %% ../nbs/07_runs.ipynb #406f349c
-RECIPES = {  # named sets of settings for `slowai_train --recipe`; the recipes notebook measures them
-    'seed': dict(min_snr=None, attention='16,8,4'),  # the lessons' recipe (notebooks 01-03), with 32-channel heads
+# named sets of settings for `slowai_train --recipe`; the recipes notebook measures them
+RECIPES = {
+    # the lessons' recipe (notebooks 01-03), with 32-channel heads
+    'seed': dict(min_snr=None, attention='16,8,4'),
     'min-snr': dict(min_snr=5., attention='16,8,4'),  # the same, with min-SNR-5 loss weighting
 }
-DEFAULT_RECIPE = 'min-snr'  # FID 4.04 against the seed's 4.60 after 27 minutes of training (recipes notebook)
+# FID 4.04 against the seed's 4.60 after 27 minutes of training (recipes notebook)
+DEFAULT_RECIPE = 'min-snr'
 
 # %% ../nbs/07_runs.ipynb #ca9c7ff9
 def attention_levels(spec: str) -> tuple[bool, ...] | None:
-    "Whether each of the U-Net's levels attends, from a spec such as '16,8,4' (its resolutions; 'none': only the middle block); None if malformed."
+    """Whether each of the U-Net's levels attends, from a spec such as '16,8,4' (its resolutions;
+    'none': only the middle block); None if malformed."""
     if not isinstance(spec, str): return None
     sizes = [] if spec.strip() == 'none' else [s.strip() for s in spec.split(',')]
-    if not all(s.isdigit() and int(s) in RESOLUTIONS for s in sizes) or len(set(sizes)) != len(sizes): return None
+    if not all(s.isdigit() and int(s) in RESOLUTIONS
+               for s in sizes) or len(set(sizes)) != len(sizes):
+        return None
     return tuple(r in {int(s) for s in sizes} for r in RESOLUTIONS)
 
 # %% ../nbs/07_runs.ipynb #ae354763
 @dataclass
 class RunConfig(TrainConfig):
-    "A `slowai_train` run: the training recipe and what a run adds; stored in the run's `slowai.json`."
+    """A `slowai_train` run: the training recipe and what a run adds; stored in the run's
+    `slowai.json`."""
     samples: int = setting(16, 'images in the final samples.png; 0 to skip sampling')
-    mixed_precision: str = setting('auto', 'auto (GPUs: bf16 where they have it, else fp16; CPUs: bf16 where timed at least 1.1 times as fast, else fp32), no, bf16 or fp16')
-    init: bool = setting(True, "start from init_ddpm (--no_init: keep diffusers' initialisation, to compare; it trains worse)",
-                         flag='no_init')
-    head_dim: int = setting(32, 'channels per attention head, a divisor of 32 (runs made before this setting: 8)')
-    attention: str = setting(RECIPES[DEFAULT_RECIPE]['attention'], 'the resolutions whose U-Net blocks attend, comma-separated '
-                             'from 32, 16, 8 and 4 (none: only the middle block)')
-    min_snr: float | None = setting(RECIPES[DEFAULT_RECIPE]['min_snr'], "min-SNR-gamma loss weighting: each image's loss "
-                                    'times min(SNR, gamma)/SNR (Hang et al. 2023); None (0 on the command line): unweighted')
-    conditional: bool = setting(False, 'train a class-conditional model (sample it with --label and --guidance)')
-    p_uncond: float = setting(0.1, 'with --conditional: the share of images whose label is dropped in training')
-    eval_every: int | None = setting(None, 'score the EMA weights every N epochs and after the last (FID, KID, precision, recall, '
-                                     'static share; see --eval_n); 0: never; default 1, or 0 with --subset')
-    eval_n: int = setting(500, 'samples scored each time, with DDIM eta 1 at 20 calls (at least 129)')
-    init_from: str | None = setting(None, "start from these weights instead of init_ddpm: pretrained (the shipped model of the "
-                                    'same kind) or a run folder; its U-Net must have this run\'s architecture')
-    cycle_start: int = setting(0, 'the epoch at which the one-cycle learning rate schedule began (a changed --epochs starts a new one)',
-                               cli=False)
+    mixed_precision: str = setting('auto',
+                                   'auto (GPUs: bf16 where they have it, else fp16; CPUs: bf16 '
+                                   'where timed at least 1.1 times as fast, else fp32), no, bf16 '
+                                   'or fp16')
+    init: bool = setting(True,
+                         "start from init_ddpm (--no_init: keep diffusers' initialisation, to "
+                         "compare; it trains worse)", flag='no_init')
+    head_dim: int = setting(32,
+                            'channels per attention head, a divisor of 32 (runs made before this '
+                            'setting: 8)')
+    attention: str = setting(RECIPES[DEFAULT_RECIPE]['attention'],
+                             'the resolutions whose U-Net blocks attend, comma-separated from 32, '
+                             '16, 8 and 4 (none: only the middle block)')
+    min_snr: float | None = setting(RECIPES[DEFAULT_RECIPE]['min_snr'],
+                                    "min-SNR-gamma loss weighting: each image's loss "
+                                    'times min(SNR, gamma)/SNR (Hang et al. 2023); None (0 on the '
+                                    'command line): unweighted')
+    conditional: bool = setting(False,
+                                'train a class-conditional model (sample it with --label and '
+                                '--guidance)')
+    p_uncond: float = setting(0.1,
+                              'with --conditional: the share of images whose label is dropped in '
+                              'training')
+    eval_every: int | None = setting(None,
+                                     'score the EMA weights every N epochs and after the last '
+                                     '(FID, KID, precision, recall, static share; see --eval_n); '
+                                     '0: never; default 1, or 0 with --subset')
+    eval_n: int = setting(500,
+                          'samples scored each time, with DDIM eta 1 at 20 calls (at least 129)')
+    init_from: str | None = setting(None,
+                                    "start from these weights instead of init_ddpm: pretrained "
+                                    "(the shipped model of the "
+                                    'same kind) or a run folder; its U-Net must have this '
+                                    'run\'s architecture')
+    cycle_start: int = setting(0,
+                               'the epoch at which the one-cycle learning rate schedule began (a '
+                               'changed --epochs starts a new one)', cli=False)
 
     def check(self):
         super().check()
-        _need(self.seed is not None, 'seed', self.seed, 'a run needs a seed (0 or more): its resume replays the random draws it made')
-        _need(_number(self.samples, True) and self.samples >= 0, 'samples', self.samples, 'must be 0 or more')
-        _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision, f'expected one of {", ".join(PRECISIONS)}')
+        _need(self.seed is not None, 'seed', self.seed,
+              'a run needs a seed (0 or more): its resume replays the random draws it made')
+        _need(_number(self.samples, True) and self.samples >= 0, 'samples', self.samples,
+              'must be 0 or more')
+        _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision,
+              f'expected one of {", ".join(PRECISIONS)}')
         levels = attention_levels(self.attention)
         _need(levels is not None, 'attention', self.attention, 'expected resolutions from 32, 16, 8 and 4, comma-separated '
               '(such as 16,8,4), or none')
-        problem = _head_dim_problem(self.head_dim, _UNET_CHANNELS, levels)  # the rule `fashion_unet` applies
+        # the rule `fashion_unet` applies
+        problem = _head_dim_problem(self.head_dim, _UNET_CHANNELS, levels)
         _need(problem is None, 'head_dim', self.head_dim, problem)
-        _need(self.min_snr is None or (_number(self.min_snr) and 0 < self.min_snr <= 1e4), 'min_snr', self.min_snr,
+        _need(self.min_snr is None or (_number(self.min_snr) and 0 < self.min_snr <= 1e4),
+              'min_snr', self.min_snr,
               'expected a positive gamma up to 10,000 (5 is usual), or None for an unweighted loss')
         _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
               'the share of dropped labels must be from 0 up to 1 (not 1)')
-        _need(self.init_from is None or (isinstance(self.init_from, str) and self.init_from.strip() != ''), 'init_from',
+        _need(self.init_from is None
+              or (isinstance(self.init_from, str) and self.init_from.strip() != ''), 'init_from',
               self.init_from, 'expected pretrained or a run folder')
-        _need(_number(self.cycle_start, True) and 0 <= self.cycle_start < self.epochs, 'cycle_start', self.cycle_start,
-              'must be an epoch of the run')
-        _need(self.eval_every is None or (_number(self.eval_every, True) and 0 <= self.eval_every <= _MAX_EPOCHS), 'eval_every',
-              self.eval_every, f'must be a number of epochs from 0 (never) to {_MAX_EPOCHS:,}')
-        _need(_number(self.eval_n, True) and MIN_EVAL_N <= self.eval_n <= _TRAIN_IMAGES, 'eval_n', self.eval_n,
-              f'must be from {MIN_EVAL_N} (FID over the classifier\'s 128 features needs more samples than features) to {_TRAIN_IMAGES:,}')
+        _need(_number(self.cycle_start, True) and 0 <= self.cycle_start < self.epochs,
+              'cycle_start', self.cycle_start, 'must be an epoch of the run')
+        _need(self.eval_every is None
+              or (_number(self.eval_every, True) and 0 <= self.eval_every <= _MAX_EPOCHS),
+              'eval_every', self.eval_every,
+              f'must be a number of epochs from 0 (never) to {_MAX_EPOCHS:,}')
+        _need(_number(self.eval_n, True) and MIN_EVAL_N <= self.eval_n <= _TRAIN_IMAGES, 'eval_n',
+              self.eval_n, f'must be from {MIN_EVAL_N} (FID over the '
+              f'classifier\'s 128 features needs more samples than features) to {_TRAIN_IMAGES:,}')
 
     @property
     def attention_levels(self) -> tuple[bool, ...]:
@@ -553,24 +694,30 @@ class RunConfig(TrainConfig):
 
     @property
     def scoring_every(self) -> int:
-        "Epochs between scorings: `eval_every`, or by default every epoch (never for a `--subset` run, whose samples say little)."
+        """Epochs between scorings: `eval_every`, or by default every epoch (never for a `--subset`
+        run, whose samples say little)."""
         return self.eval_every if self.eval_every is not None else 0 if self.subset else 1
 
     def to_json(self) -> dict:
-        "The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the run)."
+        """The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the
+        run)."""
         d = dict(format_version=RUN_FORMAT)
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name in _NESTED or (f.name in _OMITTED and value == _OMITTED[f.name]): continue
             d[_STORED_AS.get(f.name, f.name)] = value
         d['ddpm'] = DDPM(self.n_steps).config()
-        if self.conditional: d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
+        if self.conditional:
+            d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
         return d
 
     @classmethod
     def from_json(cls, info: dict) -> RunConfig:
-        "The config stored in a run's `slowai.json`; a setting an older run lacks gets its row of `MIGRATIONS`."
-        if not isinstance(info, dict): raise ConfigError('slowai.json', type(info).__name__, 'expected a JSON object of settings')
+        """The config stored in a run's `slowai.json`; a setting an older run lacks gets its row of
+        `MIGRATIONS`."""
+        if not isinstance(info, dict):
+            raise ConfigError('slowai.json', type(info).__name__,
+                              'expected a JSON object of settings')
         cond = info.get('conditional') or {}
         kw = {}
         try:
@@ -583,36 +730,46 @@ class RunConfig(TrainConfig):
                 elif f.name in MIGRATIONS: kw[f.name] = MIGRATIONS[f.name][0]
                 else: raise KeyError(key)
             return cls(**kw)
-        except KeyError as e: raise ConfigError('slowai.json', sorted(info), f'the setting {e.args[0]!r} is missing') from None
-        except TypeError as e: raise ConfigError('slowai.json', sorted(info), f'a setting has the wrong form ({e})') from None
+        except KeyError as e:
+            raise ConfigError('slowai.json', sorted(info),
+                              f'the setting {e.args[0]!r} is missing') from None
+        except TypeError as e:
+            raise ConfigError('slowai.json', sorted(info),
+                              f'a setting has the wrong form ({e})') from None
 
 # %% ../nbs/07_runs.ipynb #71b2707b
 # how `slowai.json` (format 2) stores a `RunConfig`: each field under its name, but for these
 _STORED_AS = dict(samples='n_samples')
-_NESTED = ('n_steps', 'conditional', 'p_uncond')  # stored as the `ddpm` schedule and the `conditional` object
-_OMITTED = dict(collapse=TrainConfig.collapse, cycle_start=0, init_from=None)  # written only when they differ from this
+# stored as the `ddpm` schedule and the `conditional` object
+_NESTED = ('n_steps', 'conditional', 'p_uncond')
+# written only when they differ from this
+_OMITTED = dict(collapse=TrainConfig.collapse, cycle_start=0, init_from=None)
 
-MIGRATIONS = {  # a setting that a run made before it does not store: (the value that run was made with, why)
-    'eps': (1e-8, "Adam's own default, before eps was a setting"),
-    'mixed_precision': ('no', 'float32 throughout, before mixed precision'),
-    'init': (False, "diffusers' initialisation, before init_ddpm"),
-    'head_dim': (8, "diffusers' attention heads of 8 channels"),
-    'eval_every': (0, 'never scored while training, before quality.csv'),
-    'eval_n': (RunConfig.eval_n, 'unused by a run that never scored'),
-    'attention': (RECIPES['seed']['attention'], 'the seed recipe, before --recipe'),
-    'min_snr': (RECIPES['seed']['min_snr'], 'the seed recipe: an unweighted loss'),
-} | {name: (value, 'left out of slowai.json when it has this value') for name, value in _OMITTED.items()}
+# a setting that a run made before it does not store: (the value that run was made with, why)
+MIGRATIONS = {'eps': (1e-8, "Adam's own default, before eps was a setting"),
+              'mixed_precision': ('no', 'float32 throughout, before mixed precision'),
+              'init': (False, "diffusers' initialisation, before init_ddpm"),
+              'head_dim': (8, "diffusers' attention heads of 8 channels"),
+              'eval_every': (0, 'never scored while training, before quality.csv'),
+              'eval_n': (RunConfig.eval_n, 'unused by a run that never scored'),
+              'attention': (RECIPES['seed']['attention'], 'the seed recipe, before --recipe'),
+              'min_snr': (RECIPES['seed']['min_snr'], 'the seed recipe: an unweighted loss'),
+              } | {name: (value, 'left out of slowai.json when it has this value') for name,
+                   value in _OMITTED.items()}
 
 # %% ../nbs/07_runs.ipynb #0cab122c
 CARD = 'README.md'  # a model folder's card, as the Hugging Face Hub reads it
-_CARD_SETTINGS = {'epochs': 'epochs', 'bs': 'batch size', 'lr': 'peak learning rate (one-cycle)', 'eps': "Adam's eps",
-                 'seed': 'seed', 'subset': 'training images', 'ema': 'EMA decay of the weights',
-                 'clip_grad': 'gradient norm clip', 'mixed_precision': 'mixed precision', 'init': 'init_ddpm',
-                 'head_dim': 'attention head channels', 'attention': 'attention at resolutions',
-                 'min_snr': 'min-SNR loss weighting gamma', 'init_from': 'started from the weights of', 'processes': 'processes'}
+_CARD_SETTINGS = {'epochs': 'epochs', 'bs': 'batch size', 'lr': 'peak learning rate (one-cycle)',
+                  'eps': "Adam's eps", 'seed': 'seed', 'subset': 'training images',
+                  'ema': 'EMA decay of the weights', 'clip_grad': 'gradient norm clip',
+                  'mixed_precision': 'mixed precision', 'init': 'init_ddpm',
+                  'head_dim': 'attention head channels', 'attention': 'attention at resolutions',
+                  'min_snr': 'min-SNR loss weighting gamma',
+                  'init_from': 'started from the weights of', 'processes': 'processes'}
 
 def newest_scores(run: Path) -> dict | None:
-    "The newest `eval-*.json` that `slowai_eval` wrote in `run` (with its file name), if one can be read."
+    """The newest `eval-*.json` that `slowai_eval` wrote in `run` (with its file name), if one can
+    be read."""
     for p in sorted(run.glob('eval-*.json'), key=lambda p: p.stat().st_mtime, reverse=True):
         try: return json.loads(p.read_text()) | dict(file=p.name)
         except (OSError, ValueError): continue
@@ -621,11 +778,17 @@ def newest_scores(run: Path) -> dict | None:
 # %% ../nbs/07_runs.ipynb #81d0581c
 def _card_scores(run: Path) -> str:
     s = newest_scores(run)
-    if s is None: return 'Not scored yet: `slowai_eval` writes `eval-*.json` beside the model, and the card shows the newest.'
-    keys = [k for k in ('fid', 'kid', 'precision', 'recall', 'static', 'label_agreement') if isinstance(s.get(k), (int, float))]
-    how = ', '.join(f'{k} {s[k]}' for k in ('sampler', 'schedule', 'steps', 'eta', 'guidance', 'n', 'seed') if k in s)
-    return (f'From `{s["file"]}` ({how}), against the Fashion-MNIST test set on the features of slowai\'s shipped classifier:\n\n'
-            '| ' + ' | '.join(keys) + ' |\n|' + '---:|' * len(keys) + '\n| ' + ' | '.join(f'{s[k]:.4g}' for k in keys) + ' |')
+    if s is None:
+        return ('Not scored yet: `slowai_eval` writes `eval-*.json` beside the model, and the card '
+                'shows the newest.')
+    keys = [k for k in ('fid', 'kid', 'precision', 'recall', 'static', 'label_agreement')
+            if isinstance(s.get(k), (int, float))]
+    how = ', '.join(f'{k} {s[k]}'
+                    for k in ('sampler', 'schedule', 'steps', 'eta', 'guidance', 'n', 'seed')
+                    if k in s)
+    return (f'From `{s["file"]}` ({how}), against the Fashion-MNIST test set on the features of '
+            f'slowai\'s shipped classifier:\n\n' '| ' + ' | '.join(keys) + ' |\n|'
+            + '---:|' * len(keys) + '\n| ' + ' | '.join(f'{s[k]:.4g}' for k in keys) + ' |')
 
 def _card_use(run: Path, cond: bool) -> str:
     name = run.name
@@ -647,22 +810,31 @@ def model_card(run: Path,
                *, made_by: str = "`slowai_train`",  # what trained it
                use: str | None = None,  # how to load it, in Markdown; default: as a run folder
               ) -> str:
-    "A Hugging Face model card for the run folder: Hub metadata, then settings, losses, samples, scores, use, licence."
+    """A Hugging Face model card for the run folder: Hub metadata, then settings, losses, samples,
+    scores, use, licence."""
     from huggingface_hub import ModelCardData  # only when a card is written
     cond = bool(info.get('conditional'))
-    data = ModelCardData(library_name='diffusers', license='apache-2.0', datasets=['zalando-datasets/fashion_mnist'],
-                         pipeline_tag=None if cond else 'unconditional-image-generation',
-                         tags=['slowai', 'ddpm', 'fashion-mnist', 'diffusers:DDPMPipeline'] + (['class-conditional'] if cond else []))
+    data = ModelCardData(library_name='diffusers', license='apache-2.0',
+                         datasets=['zalando-datasets/fashion_mnist'], pipeline_tag=None if cond
+                         else 'unconditional-image-generation',
+                         tags=['slowai', 'ddpm', 'fashion-mnist', 'diffusers:DDPMPipeline']
+                         + (['class-conditional'] if cond else []))
     sched = info['ddpm']
-    shown = {'subset': 'all 60,000', 'ema': 'none', 'clip_grad': 'none'}  # what a null setting means
-    settings = [(label, shown.get(k, 'none') if info[k] is None else info[k]) for k, label in _CARD_SETTINGS.items() if k in info]
-    settings += [('noise schedule', f"{sched['n_steps']} steps, linear beta {sched['beta_min']:g} to {sched['beta_max']:g}")]
+    # what a null setting means
+    shown = {'subset': 'all 60,000', 'ema': 'none', 'clip_grad': 'none'}
+    settings = [(label, shown.get(k, 'none') if info[k] is None else info[k]) for k,
+                label in _CARD_SETTINGS.items() if k in info]
+    settings += [('noise schedule',
+                  f"{sched['n_steps']} steps, linear beta {sched['beta_min']:g} to "
+                  f"{sched['beta_max']:g}")]
     if cond: settings += [('label dropout (p_uncond)', info['conditional']['p_uncond'])]
     losses = {}
     for r in rows: losses.setdefault(r['epoch'], {})[r['split']] = r['loss']
-    losses_png = '![training and evaluation loss](losses.png)' if (run/'losses.png').is_file() else ''
-    samples = (f'![samples drawn by this model](samples.png)\n\nDrawn when training ended, with the command line\'s default sampler.'
-               if (run/'samples.png').is_file() else 'No sample grid yet: `slowai_train` draws `samples.png` when training ends.')
+    losses_png = ('![training and evaluation loss](losses.png)' if (run/'losses.png').is_file()
+                  else '')
+    samples = (f'![samples drawn by this model](samples.png)\n\nDrawn when training ended, with '
+               f'the command line\'s default sampler.' if (run/'samples.png').is_file()
+               else 'No sample grid yet: `slowai_train` draws `samples.png` when training ends.')
     body = [f"# {run.name}: a {'class-conditional ' if cond else ''}DDPM for Fashion-MNIST",
             f"A diffusers `UNet2DModel` that predicts the noise in 32×32 grey Fashion-MNIST images (pixels in [-0.5, 0.5]), "
             f"trained by [slowai](https://github.com/slowai/slowai)'s {made_by} for {info['epochs_done']} of {info['epochs']} "
@@ -677,7 +849,8 @@ def model_card(run: Path,
     return f'---\n{data.to_yaml()}\n---\n\n' + '\n\n'.join(b for b in body if b) + '\n'
 
 def write_card(run: Path, info: dict | None = None, rows: list[dict] | None = None) -> Path:
-    "(Re)write `run/README.md` atomically; `info` and `rows` default to the run's `slowai.json` and `losses.csv`."
+    """(Re)write `run/README.md` atomically; `info` and `rows` default to the run's `slowai.json`
+    and `losses.csv`."""
     info = json.loads((run/'slowai.json').read_text()) if info is None else info
     card = model_card(run, info, read_losses(run) if rows is None else rows)
     return atomic_write(run/CARD, lambda p: p.write_text(card))
@@ -685,14 +858,15 @@ def write_card(run: Path, info: dict | None = None, rows: list[dict] | None = No
 # %% ../nbs/07_runs.ipynb #4f8a2d60
 @contextlib.contextmanager
 def run_lock(run: str | Path):
-    "Hold the run folder's writer lock while the block runs; `RunError` naming the holder if another process has it."
+    """Hold the run folder's writer lock while the block runs; `RunError` naming the holder if
+    another process has it."""
     if fcntl is None: yield; return
     f = open(Path(run)/'slowai.lock', 'a+')
     try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         f.seek(0); holder = f.read().strip() or 'unknown'; f.close()
-        raise RunError(f'{run}: another slowai_train (process {holder}) is writing this run; wait for it to end, '
-                       'or stop it and continue with --resume') from None
+        raise RunError(f'{run}: another slowai_train (process {holder}) is writing this run; wait '
+                       f'for it to end, ' 'or stop it and continue with --resume') from None
     try:
         f.seek(0); f.truncate(); f.write(f'{os.getpid()}\n'); f.flush()
         yield
@@ -701,81 +875,108 @@ def run_lock(run: str | Path):
 
 # %% ../nbs/07_runs.ipynb #5b7d2c94
 def read_info(run: str | Path) -> tuple[dict, RunConfig]:
-    "A run's `slowai.json` and its settings, checked: a `RunError` names the file and what is wrong."
+    """A run's `slowai.json` and its settings, checked: a `RunError` names the file and what is
+    wrong."""
     path = Path(run)/'slowai.json'
     try: info = json.loads(path.read_text())
-    except FileNotFoundError: raise RunError(f'{run}: not a slowai run folder (no slowai.json)') from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise RunError(f'{path}: not valid JSON ({e})') from None
+    except FileNotFoundError:
+        raise RunError(f'{run}: not a slowai run folder (no slowai.json)') from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunError(f'{path}: not valid JSON ({e})') from None
     try: cfg = RunConfig.from_json(info)
     except ConfigError as e:
-        raise RunError(f'{path}: ' + (e.reason if e.field == 'slowai.json' else f'{e.field} {e.value!r}: {e.reason}')) from None
+        raise RunError(f'{path}: '
+                       + (e.reason if e.field == 'slowai.json'
+                          else f'{e.field} {e.value!r}: {e.reason}')) from None
     done = info.get('epochs_done')
     if not (_number(done, True) and 0 <= done <= cfg.epochs):
-        raise RunError(f'{path}: epochs_done {done!r}: expected a whole number from 0 to the run\'s {cfg.epochs} epochs')
+        raise RunError(f'{path}: epochs_done {done!r}: expected a whole number from 0 to the '
+                       f'run\'s {cfg.epochs} epochs')
     try: DDPM(**info['ddpm'])
-    except (TypeError, ValueError) as e: raise RunError(f'{path}: ddpm {info["ddpm"]!r} is not a schedule ({e})') from None
-    for key, (ok, what) in _RECORDS.items():  # what slowai_train records beside the settings; absent is allowed (older runs)
+    except (TypeError, ValueError) as e:
+        raise RunError(f'{path}: ddpm {info["ddpm"]!r} is not a schedule ({e})') from None
+    # what slowai_train records beside the settings; absent is allowed (older runs)
+    for key, (ok, what) in _RECORDS.items():
         if info.get(key) is not None and not ok(info[key], done):
-            raise RunError(f'{path}: {key} {info[key]!r}: slowai_train never writes that here (it writes {what}), so the file was edited')
+            raise RunError(f'{path}: {key} {info[key]!r}: slowai_train never writes that here (it '
+                           f'writes {what}), so the file was edited')
     return info, cfg
 
-_RECORDS = dict(  # the records of a run's slowai.json that are not settings: a check, and what the record holds
-    weights=(lambda v, done: isinstance(v, dict) and all(isinstance(s, str) and len(s) == 64 for s in v.values()),
-             "an object of the model's file and its SHA-256"),
-    checkpoint=(lambda v, done: isinstance(v, str), "the file name of the newest epoch's checkpoint"),
-    format_version=(lambda v, done: _number(v, True) and 1 <= v <= RUN_FORMAT, f'a whole number from 1 to {RUN_FORMAT}'),
-    best_epoch=(lambda v, done: _number(v, True) and 0 <= v < done, 'a finished epoch: 0 up to epochs_done - 1'),
-    best_fid=(lambda v, done: _number(v) and v >= 0, 'a FID, 0 or more'))
+# the records of a run's slowai.json that are not settings: a check, and what the record holds
+_RECORDS = dict(weights=(lambda v, done: isinstance(v, dict)
+                         and all(isinstance(s, str) and len(s) == 64 for s in v.values()),
+                         "an object of the model's file and its SHA-256"),
+                checkpoint=(lambda v, done: isinstance(v, str),
+                            "the file name of the newest epoch's checkpoint"),
+                format_version=(lambda v, done: _number(v, True) and 1 <= v <= RUN_FORMAT,
+                                f'a whole number from 1 to {RUN_FORMAT}'),
+                best_epoch=(lambda v, done: _number(v, True) and 0 <= v < done,
+                            'a finished epoch: 0 up to epochs_done - 1'),
+                best_fid=(lambda v, done: _number(v) and v >= 0, 'a FID, 0 or more'))
 
 def _vouched(run: Path) -> set[str]:
-    "The SHA-256s of the models the run's checkpoints export (a kill between a checkpoint and `slowai.json` leaves a model only these know)."
+    """The SHA-256s of the models the run's checkpoints export (a kill between a checkpoint and
+    `slowai.json` leaves a model only these know)."""
     out = set()
     for p in (run/'checkpoints').glob('epoch-????.safetensors'):
         try:
-            with safe_open(str(p), 'pt') as f: out.add(json.loads(f.metadata()['slowai']).get('unet_sha256'))
+            with safe_open(str(p), 'pt') as f:
+                out.add(json.loads(f.metadata()['slowai']).get('unet_sha256'))
         except Exception: pass  # an unreadable checkpoint vouches for nothing
     return out
 
 def _check_scheduler(run: Path, ddpm: DDPM):
-    "`RunError` if the pipeline's scheduler (what diffusers samples with) disagrees with the schedule in `slowai.json`."
+    """`RunError` if the pipeline's scheduler (what diffusers samples with) disagrees with the
+    schedule in `slowai.json`."""
     path = run/'scheduler'/'scheduler_config.json'
     if not path.is_file(): return
     try: saved = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise RunError(f'{path}: not valid JSON ({e})') from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunError(f'{path}: not valid JSON ({e})') from None
     want = to_diffusers(ddpm).config
     for key in ('num_train_timesteps', 'variance_type'):
         if saved.get(key) != want[key]:
-            raise RunError(f'{path}: {key} is {saved.get(key)!r}, but slowai.json\'s schedule {ddpm.config()} gives {want[key]!r}; '
+            raise RunError(f'{path}: {key} is {saved.get(key)!r}, but '
+                           f'slowai.json\'s schedule {ddpm.config()} gives {want[key]!r}; '
                            'one of the two was changed by hand')
     betas = saved.get('trained_betas')
-    if betas is not None and not (len(betas) == len(want['trained_betas']) and np.allclose(betas, want['trained_betas'])):
+    if betas is not None and not (len(betas) == len(want['trained_betas'])
+                                  and np.allclose(betas, want['trained_betas'])):
         raise RunError(f'{path}: its betas differ from the schedule in slowai.json {ddpm.config()}')
 
 def load_run(run: str | Path, device: str | None = None,
-             epoch: int | str | None = None,  # 'best' (the best-scored epoch) or an epoch number: its checkpoint's weights
+             # 'best' (the best-scored epoch) or an epoch number: its checkpoint's weights
+             epoch: int | str | None = None,
             ) -> tuple[DDPM, UNet2DModel, dict]:
-    "The run's `DDPM`, its U-Net (EMA weights if the run kept them) and its settings, each checked: `RunError` for anything damaged."
+    """The run's `DDPM`, its U-Net (EMA weights if the run kept them) and its settings, each
+    checked: `RunError` for anything damaged."""
     run = Path(run)
     if not run.is_dir(): raise RunError(f'{run}: no such folder')
     info, _ = read_info(run)
     weights = run/UNET_WEIGHTS
     if not weights.is_file():
-        if not info['epochs_done']: raise RunError(f'{run}: no model saved yet ({UNET_WEIGHTS}); has an epoch finished?')
-        raise RunError(f'{run}: {UNET_WEIGHTS} is missing although {info["epochs_done"]} epoch(s) finished; '
-                       f'slowai_train --out {run} --resume restores it from the newest checkpoint')
+        if not info['epochs_done']:
+            raise RunError(f'{run}: no model saved yet ({UNET_WEIGHTS}); has an epoch finished?')
+        raise RunError(f'{run}: {UNET_WEIGHTS} is missing although {info["epochs_done"]} epoch(s) '
+                       f'finished; slowai_train --out {run} --resume restores it from the newest '
+                       f'checkpoint')
     data = weights.read_bytes()  # read once: what is checked is what is loaded
     recorded = (info.get('weights') or {}).get(UNET_WEIGHTS)
     sha, vouched = hashlib.sha256(data).hexdigest(), _vouched(run)
     if recorded is None and sha not in vouched:
-        # a run that records the SHA-256 says so twice: its format, and checkpoints that name the model they export
+        # a run that records the SHA-256 says so twice: its format, and checkpoints that name the
+        # model they export
         if info.get('format_version', 1) >= RUN_FORMAT or vouched - {None}:
-            raise RunError(f'{run/"slowai.json"}: it records no SHA-256 for {UNET_WEIGHTS}, which a run of this kind always '
-                           f'has, so it was edited; slowai_train --out {run} --resume writes the model and its record again '
+            raise RunError(f'{run/"slowai.json"}: it records no SHA-256 for {UNET_WEIGHTS}, which '
+                           f'a run of this kind always has, so it was edited; slowai_train --out '
+                           f'{run} --resume writes the model and its record again '
                            'from the newest checkpoint')
-        warnings.warn(f'{run}: made before runs recorded their model\'s SHA-256, so {UNET_WEIGHTS} is loaded unchecked')
+        warnings.warn(f'{run}: made before runs recorded their '
+                      f'model\'s SHA-256, so {UNET_WEIGHTS} is loaded unchecked')
     elif recorded is not None and sha != recorded and sha not in vouched:
-        raise RunError(f'{weights}: its SHA-256 differs from the one slowai.json records, so the file was damaged or replaced; '
-                       f'slowai_train --out {run} --resume writes it again from the newest checkpoint')
+        raise RunError(f'{weights}: its SHA-256 differs from the one slowai.json records, so the '
+                       f'file was damaged or replaced; slowai_train --out {run} --resume writes it '
+                       f'again from the newest checkpoint')
     try:
         state = load_bytes(data)
         from diffusers import UNet2DModel
@@ -783,7 +984,8 @@ def load_run(run: str | Path, device: str | None = None,
         model.load_state_dict(state)
     except Exception as e: raise RunError(f'{run/"unet"}: the saved model does not load ({type(e).__name__}: {e})') from None
     bad = _finite(state)
-    if bad is not None: raise RunError(f'{weights}: {bad} holds NaN or infinite values; the model cannot be used')
+    if bad is not None:
+        raise RunError(f'{weights}: {bad} holds NaN or infinite values; the model cannot be used')
     ddpm = DDPM(**info['ddpm'])
     _check_scheduler(run, ddpm)
     if epoch is not None: _load_epoch(run, info, model, epoch)
@@ -795,11 +997,13 @@ def _load_epoch(run: Path, info: dict, model: UNet2DModel, epoch: int | str):
     have = sorted(int(p.name[6:10]) for p in (run/'checkpoints').glob('epoch-????.safetensors'))
     if epoch == 'best':
         if info.get('best_epoch') is None:
-            raise RunError(f'{run}: no epoch has been scored, so none is best; train with --eval_every 1, or give an epoch '
-                           f'number ({", ".join(map(str, have)) or "none kept"})')
+            raise RunError(f'{run}: no epoch has been scored, so none is best; train with '
+                           f'--eval_every 1, or give an epoch number '
+                           f'({", ".join(map(str, have)) or "none kept"})')
         epoch = info['best_epoch']
     path = run/'checkpoints'/f'epoch-{epoch:04d}.safetensors'
     if not path.is_file():
-        raise RunError(f'{run}: no checkpoint of epoch {epoch} is kept; the kept epochs are {", ".join(map(str, have)) or "none"}')
+        raise RunError(f'{run}: no checkpoint of epoch {epoch} is kept; the kept epochs are '
+                       f'{", ".join(map(str, have)) or "none"}')
     tensors, _ = load_checkpoint(path)  # checked against its SHA-256 and for NaN
     model.load_state_dict(checkpoint_weights(tensors))

@@ -16,14 +16,15 @@ from types import SimpleNamespace
 import torch
 import inspect
 
-from diffusers import (DDIMScheduler, DEISMultistepScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler,
-                       HeunDiscreteScheduler, UniPCMultistepScheduler)
+from diffusers import (DDIMScheduler, DEISMultistepScheduler, DPMSolverMultistepScheduler,
+                       EulerDiscreteScheduler, HeunDiscreteScheduler, UniPCMultistepScheduler)
 from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 from tqdm.auto import tqdm
 
-from .ddpm import DDPM, NoiseSchedule, as_schedule, is_conditional, reverse_loop, sampling_mode, scheduler_args
+from .ddpm import (DDPM, NoiseSchedule, as_schedule, is_conditional, reverse_loop,
+                         sampling_mode, scheduler_args)
 
 # %% auto #0
 __all__ = ['SOLVERS', 'STEP_SCHEDULES', 'SAMPLERS', 'trailing_steps', 'ancestral', 'to_ddim', 'scheduler_sample', 'to_scheduler',
@@ -33,9 +34,11 @@ __all__ = ['SOLVERS', 'STEP_SCHEDULES', 'SAMPLERS', 'trailing_steps', 'ancestral
 def trailing_steps(n_steps: int,  # T of the schedule
                    steps: int,  # how many timesteps to visit
                   ) -> list[int]:
-    "`steps` timesteps evenly spaced down from `n_steps - 1` (diffusers' 'trailing' spacing): 10 of 1000 → 999, 899, ..., 99."
+    """`steps` timesteps evenly spaced down from `n_steps - 1` (diffusers' 'trailing' spacing): 10
+    of 1000 → 999, 899, ..., 99."""
     if not (isinstance(steps, int) and 1 <= steps <= n_steps):
-        raise ValueError(f'steps={steps!r}: expected an integer from 1 to {n_steps} (the steps of the schedule)')
+        raise ValueError(f'steps={steps!r}: expected an integer from 1 to {n_steps} (the steps of '
+                         f'the schedule)')
     return [round(n_steps - i * n_steps / steps) - 1 for i in range(steps)]
 
 # %% ../nbs/05_homework.ipynb #fcc9dda6
@@ -43,7 +46,8 @@ def jump_step(ddpm: DDPM | NoiseSchedule, x: torch.Tensor, eps: torch.Tensor, t:
               t_prev: int,  # the timestep to land on, < t; -1 means the clean image
               noise: torch.Tensor | None = None,  # z; ignored when landing on -1
              ) -> torch.Tensor:
-    "One DDPM step from `t` to `t_prev` with the jump's coefficients: alpha = alpha_bar_t / alpha_bar_t_prev, beta = 1 - alpha."
+    """One DDPM step from `t` to `t_prev` with the jump's coefficients: alpha = alpha_bar_t /
+    alpha_bar_t_prev, beta = 1 - alpha."""
     s = as_schedule(ddpm)
     ab_t = s.alpha_bar[t]
     ab_prev = s.alpha_bar[t_prev] if t_prev >= 0 else torch.ones_like(ab_t)
@@ -63,25 +67,33 @@ def _device(ddpm: DDPM | NoiseSchedule, model: nn.Module, device) -> torch.devic
 
 # %% ../nbs/05_homework.ipynb #9819ea40
 def ancestral(ddpm: DDPM | NoiseSchedule, model: nn.Module,
-              timesteps: Iterable[int],  # strictly decreasing, from at most `n_steps - 1` down to at least 0
+              # strictly decreasing, from at most `n_steps - 1` down to at least 0
+              timesteps: Iterable[int],
               sz: Sequence[int] = (16, 1, 32, 32),
               *,
-              x: torch.Tensor | None = None,  # the starting x at `timesteps[0]`; default unit Gaussian noise
-              calls: Iterable[int] | None = None,  # timesteps at which to call the model; default all
-              coefs: str = 'jump',  # 'jump' (correct for any stride) or 'single' (one step's alpha_t, beta_t)
+              # the starting x at `timesteps[0]`; default unit Gaussian noise
+              x: torch.Tensor | None = None,
+              # timesteps at which to call the model; default all
+              calls: Iterable[int] | None = None,
+              # 'jump' (correct for any stride) or 'single' (one step's alpha_t, beta_t)
+              coefs: str = 'jump',
               generator: torch.Generator | None = None,  # must live on the model's device
               device: torch.device | str | None = None,  # default: the model's device
               progress: bool = True,
              ) -> torch.Tensor:
-    "DDPM ancestral sampling along `timesteps` down to x_0, optionally reusing noise predictions between `calls`."
+    """DDPM ancestral sampling along `timesteps` down to x_0, optionally reusing noise predictions
+    between `calls`."""
     s, ts = as_schedule(ddpm), list(timesteps)
     if not ts or ts[0] >= s.n_steps or ts[-1] < 0 or any(a <= b for a, b in zip(ts, ts[1:])):
-        raise ValueError(f'timesteps must decrease strictly within 0..{s.n_steps - 1}; got {ts[:3]}...{ts[-3:]}')
-    if coefs not in ('jump', 'single'): raise ValueError(f"coefs={coefs!r}: expected 'jump' or 'single'")
+        raise ValueError(f'timesteps must decrease strictly within 0..{s.n_steps - 1}; got '
+                         f'{ts[:3]}...{ts[-3:]}')
+    if coefs not in ('jump', 'single'):
+        raise ValueError(f"coefs={coefs!r}: expected 'jump' or 'single'")
     device = _device(s, model, device)
     if x is None: x = torch.randn(sz, device=device, generator=generator)
     if coefs == 'jump': step = partial(jump_step, s)
-    else: step = lambda x, eps, t, t_prev, noise: s.reverse_step(x, eps, t, noise)  # alpha_t, beta_t whatever the stride
+    # alpha_t, beta_t whatever the stride
+    else: step = lambda x, eps, t, t_prev, noise: s.reverse_step(x, eps, t, noise)
     return reverse_loop(step, model, ts, x, calls=calls, generator=generator, progress=progress)
 
 # %% ../nbs/05_homework.ipynb #be9af723
@@ -89,20 +101,25 @@ def sample_last_steps(ddpm: DDPM | NoiseSchedule, model: nn.Module,
                       n: int,  # the number of final steps to run: t = n-1 ... 0
                       sz: Sequence[int] = (16, 1, 32, 32),
                       *,
-                      start: str = 'noise',  # 'noise': unit Gaussian; 'scaled': times sqrt(1 - alpha_bar_{n-1})
+                      # 'noise': unit Gaussian; 'scaled': times sqrt(1 - alpha_bar_{n-1})
+                      start: str = 'noise',
                       generator: torch.Generator | None = None, device=None, progress: bool = True) -> torch.Tensor:
     "Only the last `n` steps of Algorithm 2, starting from noise at step `n - 1`."
-    if not (isinstance(n, int) and 1 <= n <= ddpm.n_steps): raise ValueError(f'n={n!r}: expected 1 to {ddpm.n_steps}')
-    if start not in ('noise', 'scaled'): raise ValueError(f"start={start!r}: expected 'noise' or 'scaled'")
+    if not (isinstance(n, int) and 1 <= n <= ddpm.n_steps):
+        raise ValueError(f'n={n!r}: expected 1 to {ddpm.n_steps}')
+    if start not in ('noise', 'scaled'):
+        raise ValueError(f"start={start!r}: expected 'noise' or 'scaled'")
     device = _device(ddpm, model, device)
     x = torch.randn(sz, device=device, generator=generator)
     if start == 'scaled': x = x * (1 - as_schedule(ddpm).alpha_bar[n - 1]).sqrt()
-    return ancestral(ddpm, model, range(n - 1, -1, -1), sz, x=x, coefs='single', generator=generator, device=device,
-                     progress=progress)
+    return ancestral(ddpm, model, range(n - 1, -1, -1), sz, x=x, coefs='single',
+                     generator=generator, device=device, progress=progress)
 
 def skip_schedule(n_steps: int, skips: Sequence[int]) -> list[int]:
-    "The timesteps at which a list of skips calls the model: from `n_steps - 1` by each skip in turn, then every step to 0."
-    if any(not isinstance(s, int) or s < 1 for s in skips): raise ValueError(f'skips must be positive integers; got {list(skips)}')
+    """The timesteps at which a list of skips calls the model: from `n_steps - 1` by each skip in
+    turn, then every step to 0."""
+    if any(not isinstance(s, int) or s < 1 for s in skips):
+        raise ValueError(f'skips must be positive integers; got {list(skips)}')
     t, points = n_steps - 1, []
     for s in skips:
         if t < 0: break
@@ -112,20 +129,23 @@ def skip_schedule(n_steps: int, skips: Sequence[int]) -> list[int]:
 
 def _points_sample(ddpm, model, points, sz, *, method, generator, device, progress):
     if method == 'reuse':
-        return ancestral(ddpm, model, range(ddpm.n_steps - 1, -1, -1), sz, calls=points, coefs='single',
-                         generator=generator, device=device, progress=progress)
+        return ancestral(ddpm, model, range(ddpm.n_steps - 1, -1, -1), sz, calls=points,
+                         coefs='single', generator=generator, device=device, progress=progress)
     if method in ('single', 'jump'):
-        return ancestral(ddpm, model, points, sz, coefs=method, generator=generator, device=device, progress=progress)
+        return ancestral(ddpm, model, points, sz, coefs=method, generator=generator, device=device,
+                         progress=progress)
     raise ValueError(f"method={method!r}: expected 'reuse', 'single' or 'jump'")
 
 def sample_skip(ddpm: DDPM, model: nn.Module,
                 skip: int,  # call the model every `skip` steps
                 sz: Sequence[int] = (16, 1, 32, 32),
                 *,
-                method: str = 'reuse',  # 'reuse', 'single' (wrong coefficients) or 'jump' (right ones)
+                # 'reuse', 'single' (wrong coefficients) or 'jump' (right ones)
+                method: str = 'reuse',
                 generator: torch.Generator | None = None, device=None, progress: bool = True) -> torch.Tensor:
     "Sample with one model call every `skip` steps."
-    if not (isinstance(skip, int) and skip >= 1): raise ValueError(f'skip={skip!r}: expected a positive integer')
+    if not (isinstance(skip, int) and skip >= 1):
+        raise ValueError(f'skip={skip!r}: expected a positive integer')
     return _points_sample(ddpm, model, list(range(ddpm.n_steps - 1, -1, -skip)), sz, method=method,
                           generator=generator, device=device, progress=progress)
 
@@ -146,23 +166,29 @@ DATA_RANGE = 0.5  # slowai's images lie in [-DATA_RANGE, DATA_RANGE]
 def to_ddim(ddpm: DDPM,
             clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
            ) -> DDIMScheduler:
-    "A diffusers `DDIMScheduler` with `ddpm`'s betas, trailing timesteps, ending on the clean image."
-    return DDIMScheduler(**scheduler_args(ddpm), clip_sample=clip, clip_sample_range=DATA_RANGE, set_alpha_to_one=True,
-                         timestep_spacing='trailing')
+    """A diffusers `DDIMScheduler` with `ddpm`'s betas, trailing timesteps, ending on the clean
+    image."""
+    return DDIMScheduler(**scheduler_args(ddpm), clip_sample=clip, clip_sample_range=DATA_RANGE,
+                         set_alpha_to_one=True, timestep_spacing='trailing')
 
 # %% ../nbs/05_homework.ipynb #c11ce9c4
 class ClippedDPMSolver(DPMSolverMultistepScheduler):
-    "diffusers' DPM-Solver++ stepping from the clamped clean image and the model's own noise, like DDIM's `clip_sample`."
+    """diffusers' DPM-Solver++ stepping from the clamped clean image and the model's own noise, like
+    DDIM's `clip_sample`."""
     clip_range = DATA_RANGE
-    # True: step from x_t as it is, so the noise is the one the clamped x0 implies (DDIM's option of that name)
+    # True: step from x_t as it is, so the noise is the one the clamped x0 implies (DDIM's option of
+    # that name)
     use_clipped_model_output = False
     def step(self, model_output, timestep, sample, *args, **kwargs):
-        if self.use_clipped_model_output: return super().step(model_output, timestep, sample, *args, **kwargs)
+        if self.use_clipped_model_output:
+            return super().step(model_output, timestep, sample, *args, **kwargs)
         if self.step_index is None: self._init_step_index(timestep)
         alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(self.sigmas[self.step_index])
         x0 = ((sample - sigma_t * model_output) / alpha_t).clamp(-self.clip_range, self.clip_range)
-        # x_t rebuilt from the clamped x0 and the predicted noise: the error the clamp removed leaves x_t as well
-        return super().step(model_output, timestep, alpha_t * x0 + sigma_t * model_output, *args, **kwargs)
+        # x_t rebuilt from the clamped x0 and the predicted noise: the error the clamp removed
+        # leaves x_t as well
+        return super().step(model_output, timestep, alpha_t * x0 + sigma_t * model_output, *args,
+                            **kwargs)
 
     def convert_model_output(self, model_output, *args, sample=None, **kwargs):
         x0 = super().convert_model_output(model_output, *args, sample=sample, **kwargs)
@@ -170,10 +196,13 @@ class ClippedDPMSolver(DPMSolverMultistepScheduler):
 
 def to_dpm_solver(ddpm: DDPM,
                   clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
-                  order: int = 2,  # 2: DPM-Solver++(2M); 1: first order, the same step as DDIM with eta=0
-                  use_clipped_model_output: bool = False,  # with `clip`: the step's noise is the one the clamped x0 implies
+                  # 2: DPM-Solver++(2M); 1: first order, the same step as DDIM with eta=0
+                  order: int = 2,
+                  # with `clip`: the step's noise is the one the clamped x0 implies
+                  use_clipped_model_output: bool = False,
                  ) -> DPMSolverMultistepScheduler:
-    "A diffusers DPM-Solver++ scheduler with `ddpm`'s betas and trailing timesteps, ending on the clean image."
+    """A diffusers DPM-Solver++ scheduler with `ddpm`'s betas and trailing timesteps, ending on the
+    clean image."""
     cls = ClippedDPMSolver if clip else DPMSolverMultistepScheduler
     sched = cls(**scheduler_args(ddpm), algorithm_type='dpmsolver++', solver_order=order,
                 timestep_spacing='trailing', final_sigmas_type='zero', lower_order_final=True)
@@ -181,7 +210,8 @@ def to_dpm_solver(ddpm: DDPM,
     return sched
 
 def draws_noise(sched) -> bool:
-    "Whether `sched.step` takes a `generator` (for the noise it adds), looking through subclasses that pass on `**kwargs`."
+    """Whether `sched.step` takes a `generator` (for the noise it adds), looking through subclasses
+    that pass on `**kwargs`."""
     for cls in type(sched).__mro__:
         if 'step' not in vars(cls): continue
         params = inspect.signature(vars(cls)['step']).parameters
@@ -195,12 +225,14 @@ def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (1
                      generator: torch.Generator | None = None, device=None, progress: bool = True,
                      **step_kwargs,  # e.g. `eta=` for DDIM
                     ) -> torch.Tensor:
-    "Sample with a diffusers scheduler and an epsilon-predicting `model`, one model call per timestep it visits."
+    """Sample with a diffusers scheduler and an epsilon-predicting `model`, one model call per
+    timestep it visits."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     sched.set_timesteps(steps, device=device)
     with sampling_mode(model):
         x = torch.randn(sz, device=device, generator=generator) * sched.init_noise_sigma
-        t_batch = torch.empty(sz[0], dtype=sched.timesteps.dtype, device=device)  # Euler's Karras steps are fractional
+        # Euler's Karras steps are fractional
+        t_batch = torch.empty(sz[0], dtype=sched.timesteps.dtype, device=device)
         noise = dict(generator=generator) if draws_noise(sched) else {}
         for t in tqdm(sched.timesteps, disable=not progress, desc='sampling', leave=False):
             eps = model(sched.scale_model_input(x, t), t_batch.fill_(t)).sample
@@ -209,11 +241,14 @@ def scheduler_sample(sched, model: nn.Module, steps: int, sz: Sequence[int] = (1
 
 # %% ../nbs/05_homework.ipynb #5a9579b3
 class ClampedStep:
-    "Mixin for a diffusers scheduler: each step starts from the clamped clean image and the model's own noise, like DDIM's `clip_sample`."
+    """Mixin for a diffusers scheduler: each step starts from the clamped clean image and the
+    model's own noise, like DDIM's `clip_sample`."""
     clip_range = DATA_RANGE
-    # True: step from x_t as it is, with the noise the clamped x0 implies (DDIM's option of that name)
+    # True: step from x_t as it is, with the noise the clamped x0 implies (DDIM's option of that
+    # name)
     use_clipped_model_output = False
-    scaled = False  # True where the scheduler's state is x_t / sqrt(alpha_bar) = x0 + sigma * eps (Euler, Heun)
+    # True where the scheduler's state is x_t / sqrt(alpha_bar) = x0 + sigma * eps (Euler, Heun)
+    scaled = False
     def _scales(self):
         "(a, s) such that the sample this step receives is a * x0 + s * eps."
         sigma = self.sigmas[self.step_index]
@@ -227,35 +262,45 @@ class ClampedStep:
         else: sample = a * x0 + s * model_output
         return super().step(model_output, timestep, sample, *args, **kwargs)
 
-class ClampedUniPC(ClampedStep, UniPCMultistepScheduler): "UniPC (bh2, predicting x0) stepping from the clamped x0."
+class ClampedUniPC(ClampedStep, UniPCMultistepScheduler):
+    "UniPC (bh2, predicting x0) stepping from the clamped x0."
 class ClampedEuler(ClampedStep, EulerDiscreteScheduler):
     "Euler on the probability-flow ODE, stepping from the clamped x0."
     scaled = True
 class ClampedHeun(ClampedStep, HeunDiscreteScheduler):
-    "Heun stepping from the clamped x0 (its second call corrects the first step with the model's noise as it is)."
+    """Heun stepping from the clamped x0 (its second call corrects the first step with the model's
+    noise as it is)."""
     scaled = True
-class ClampedDEIS(ClampedStep, DEISMultistepScheduler): "DEIS (log-rho, order 2), stepping from the clamped x0."
+class ClampedDEIS(ClampedStep, DEISMultistepScheduler):
+    "DEIS (log-rho, order 2), stepping from the clamped x0."
 
 # %% ../nbs/05_homework.ipynb #90f761fa
 _DPM = dict(final_sigmas_type='zero', lower_order_final=True)
 SOLVERS = {  # sampler name: (diffusers scheduler, the subclass that clamps x0, settings)
-    'dpm++': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='dpmsolver++', solver_order=2, **_DPM)),  # = to_dpm_solver
+    # = to_dpm_solver
+    'dpm++': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='dpmsolver++', solver_order=2, **_DPM)),
     'dpm++3m': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='dpmsolver++', solver_order=3, **_DPM)),
     'dpm++sde': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='sde-dpmsolver++', solver_order=2, **_DPM)),
     'dpm++3m-sde': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='sde-dpmsolver++', solver_order=3, **_DPM)),
     'unipc': (UniPCMultistepScheduler, ClampedUniPC, dict(final_sigmas_type='zero')),
     'euler': (EulerDiscreteScheduler, ClampedEuler, dict(final_sigmas_type='zero')),
     'heun': (HeunDiscreteScheduler, ClampedHeun, {}),
-    'deis': (DEISMultistepScheduler, ClampedDEIS, {}),  # it ends at t = 0's noise (sigma 0.01), not on the clean image
+    # it ends at t = 0's noise (sigma 0.01), not on the clean image
+    'deis': (DEISMultistepScheduler, ClampedDEIS, {}),
 }
-STEP_SCHEDULES = dict(  # how the model calls are spread over the noise levels; 'linspace' makes Euler's and Heun's run to t = 0
+# how the model calls are spread over the noise levels; 'linspace' makes Euler's and Heun's run to t
+# = 0
+STEP_SCHEDULES = dict(
     trailing=dict(timestep_spacing='trailing'),  # evenly in t, from t = T - 1
     karras=dict(timestep_spacing='linspace', use_karras_sigmas=True),  # evenly in sigma^(1/7)
-    logsnr=dict(timestep_spacing='linspace', use_exponential_sigmas=True))  # evenly in log sigma, so in log-SNR
+    # evenly in log sigma, so in log-SNR
+    logsnr=dict(timestep_spacing='linspace', use_exponential_sigmas=True))
 
 # %% ../nbs/05_homework.ipynb #40035bd1
-# DPM-Solver's own log-SNR spacing (evenly in lambda = -log sigma): diffusers rounds its timesteps, and floors those of
-# `use_exponential_sigmas`, which would call the model at a lower noise level than the one solved for
+# DPM-Solver's own log-SNR spacing (evenly in lambda = -log sigma): diffusers rounds its timesteps,
+# and floors those of
+# `use_exponential_sigmas`, which would call the model at a lower noise level than the one solved
+# for
 _DPM_LOGSNR = dict(timestep_spacing='linspace', use_lu_lambdas=True)
 _NOT_ON = {  # (sampler, schedule) that diffusers cannot run as intended, with the reason
     ('unipc', 'logsnr'): "diffusers' UniPC floors the timesteps of an even log-SNR spacing, so the model would be told a lower "
@@ -267,28 +312,33 @@ _NOT_ON = {  # (sampler, schedule) that diffusers cannot run as intended, with t
 
 def schedule_args(sampler: str, schedule: str) -> dict:
     "The settings of `sampler`'s diffusers scheduler that spread its calls by `schedule`."
-    return _DPM_LOGSNR if schedule == 'logsnr' and SOLVERS[sampler][0] is DPMSolverMultistepScheduler else STEP_SCHEDULES[schedule]
+    return (_DPM_LOGSNR if schedule == 'logsnr'
+            and SOLVERS[sampler][0] is DPMSolverMultistepScheduler else STEP_SCHEDULES[schedule])
 
 # %% ../nbs/05_homework.ipynb #20b053cb
 def to_scheduler(ddpm: DDPM, sampler: str,  # a name in `SOLVERS`
                  schedule: str = 'trailing',  # a name in `STEP_SCHEDULES`
                  clip: bool = True,  # clamp the predicted clean image to [-0.5, 0.5]
-                 *, use_clipped_model_output: bool = False,  # with `clip`: step with the noise the clamped x0 implies
+                 # with `clip`: step with the noise the clamped x0 implies
+                 *, use_clipped_model_output: bool = False,
                 ):
     "The diffusers scheduler of `sampler`, with `ddpm`'s betas and its calls spread by `schedule`."
     base, clamped, kwargs = SOLVERS[sampler]
-    sched = (clamped if clip else base)(**scheduler_args(ddpm), **kwargs, **schedule_args(sampler, schedule))
+    sched = (clamped if clip else base)(**scheduler_args(ddpm), **kwargs,
+                                        **schedule_args(sampler, schedule))
     if clip: sched.use_clipped_model_output = use_clipped_model_output
     return sched
 
 # %% ../nbs/05_homework.ipynb #c083f8d9
 def solver_steps(sampler: str, calls: int) -> int:
-    "The `set_timesteps` count that spends at most `calls` model calls (Heun calls twice a step, but once on the last)."
+    """The `set_timesteps` count that spends at most `calls` model calls (Heun calls twice a step,
+    but once on the last)."""
     return (calls + 1) // 2 if sampler == 'heun' else calls
 
 # %% ../nbs/05_homework.ipynb #85188d56
 def model_calls(sampler: str, steps: int) -> int:
-    "The model calls per image that `sample` spends when asked for `steps` (Heun: the odd count at or below it)."
+    """The model calls per image that `sample` spends when asked for `steps` (Heun: the odd count at
+    or below it)."""
     return 2 * solver_steps(sampler, steps) - 1 if sampler == 'heun' else steps
 
 SAMPLERS = ('ddpm', 'ddim', *SOLVERS)
@@ -298,71 +348,88 @@ def schedule_problem(sampler: str, schedule: str) -> str | None:
     "Why `sampler` cannot spread its calls by `schedule`; None if it can."
     if schedule not in STEP_SCHEDULES: return f"expected one of {', '.join(STEP_SCHEDULES)}"
     if schedule != 'trailing' and sampler in ('ddpm', 'ddim'):
-        return f"the {sampler} sampler steps on trailing timesteps only; choose one of the solvers ({', '.join(SOLVERS)})"
+        return (f"the {sampler} sampler steps on trailing timesteps only; choose one of the "
+                f"solvers ({', '.join(SOLVERS)})")
     return _NOT_ON.get((sampler, schedule))
 
 # %% ../nbs/05_homework.ipynb #b14368fe
 def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained with, and a noise predictor model(x_t, t)
            sz: Sequence[int] = (16, 1, 32, 32),
-           sampler: str = 'ddpm',  # 'ddpm' (ancestral), 'ddim', 'dpm++' (DPM-Solver++ 2M) or another name in `SOLVERS`
+           # 'ddpm' (ancestral), 'ddim', 'dpm++' (DPM-Solver++ 2M) or another name in `SOLVERS`
+           sampler: str = 'ddpm',
            *,
            steps: int | None = None,  # model calls; default all the schedule's steps
            eta: float = 0.,  # DDIM's noise: 0 deterministic, 1 like DDPM
-           schedule: str = 'trailing',  # the solvers: where the calls go, a name in `STEP_SCHEDULES`
-           clip: bool = True,  # every sampler but ddpm: clamp the predicted clean image to [-0.5, 0.5]
-           noise_from_x0: bool = False,  # with `clip`: step with the noise the clamped x0 implies (for guided models)
+           # the solvers: where the calls go, a name in `STEP_SCHEDULES`
+           schedule: str = 'trailing',
+           # every sampler but ddpm: clamp the predicted clean image to [-0.5, 0.5]
+           clip: bool = True,
+           # with `clip`: step with the noise the clamped x0 implies (for guided models)
+           noise_from_x0: bool = False,
            generator: torch.Generator | None = None, device=None, progress: bool = True,
           ) -> torch.Tensor:
     "Generate `sz` images with `steps` model calls (Heun: the odd count at or below it)."
-    if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}")
-    if problem := schedule_problem(sampler, schedule): raise ValueError(f'schedule={schedule!r}: {problem}')
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler={sampler!r}: expected one of {', '.join(SAMPLERS)}")
+    if problem := schedule_problem(sampler, schedule):
+        raise ValueError(f'schedule={schedule!r}: {problem}')
     if is_conditional(model):
-        raise ValueError('this model is class-conditional: sample it with slowai.conditional.guided_sample, '
-                         'which takes labels= and guidance=')
+        raise ValueError('this model is class-conditional: sample it with '
+                         'slowai.conditional.guided_sample, which takes labels= and guidance=')
     n_steps = as_schedule(ddpm).n_steps
     steps = n_steps if steps is None else steps
     ts = trailing_steps(n_steps, steps)
     run = dict(generator=generator, device=device, progress=progress)
-    if sampler == 'ddpm':  # every step: Algorithm 2 itself (the same numbers as `DDPM.sample`); fewer: jumps
+    # every step: Algorithm 2 itself (the same numbers as `DDPM.sample`); fewer: jumps
+    if sampler == 'ddpm':
         return ancestral(ddpm, model, ts, sz, coefs='single' if steps == n_steps else 'jump', **run)
-    # a guided noise is an extrapolation, and a step that keeps it carries what the clamp removed back into x_t
+    # a guided noise is an extrapolation, and a step that keeps it carries what the clamp removed
+    # back into x_t
     # (see the conditional notebook): a guided model steps with the noise the clamped x0 implies
     consistent = clip and noise_from_x0
     if sampler == 'ddim':
-        return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, eta=eta, use_clipped_model_output=consistent, **run)
+        return scheduler_sample(to_ddim(ddpm, clip), model, steps, sz, eta=eta,
+                                use_clipped_model_output=consistent, **run)
     sched = to_scheduler(ddpm, sampler, schedule, clip, use_clipped_model_output=consistent)
     return scheduler_sample(sched, model, solver_steps(sampler, steps), sz, **run)
 
 # %% ../nbs/05_homework.ipynb #dc254616
 class CountCalls(nn.Module):
-    "Wrap an epsilon-predicting U-Net and count its forward calls (one call = one batch); optionally under autocast."
+    """Wrap an epsilon-predicting U-Net and count its forward calls (one call = one batch);
+    optionally under autocast."""
     def __init__(self, model: nn.Module,
-                 autocast: torch.dtype | None = None,  # run the U-Net under autocast to this type; None: as it is
+                 # run the U-Net under autocast to this type; None: as it is
+                 autocast: torch.dtype | None = None,
                 ):
         super().__init__()
         self.model, self.autocast, self.n = model, autocast, 0
 
     @property
-    def config(self): return self.model.config  # so that a wrapped conditional U-Net is still seen as one
+    # so that a wrapped conditional U-Net is still seen as one
+    def config(self): return self.model.config
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, *labels):  # labels: a conditional U-Net's class labels
         self.n += 1
-        with torch.autocast(x.device.type, self.autocast or torch.float32, enabled=self.autocast is not None):
+        with torch.autocast(x.device.type, self.autocast or torch.float32,
+                            enabled=self.autocast is not None):
             out = self.model(x, t, *labels).sample
         return SimpleNamespace(sample=out.float())  # the samplers' own arithmetic stays in float32
 
 def _load_rows(path: Path, settings: dict) -> tuple[dict, dict] | None:
-    "The tensors and settings saved in `path` (safetensors and JSON: loading runs no code), if its settings match."
+    """The tensors and settings saved in `path` (safetensors and JSON: loading runs no code), if its
+    settings match."""
     with safe_open(str(path), framework='pt') as f:
         saved = json.loads((f.metadata() or {}).get('slowai', '{}'))
         if not all(saved.get(k) == v for k, v in settings.items()): return None
         return {k: f.get_tensor(k) for k in f.keys()}, saved
 
 def _save_rows(path: Path, tensors: dict, meta: dict):
-    "Write `tensors` and `meta` to `path` through a temporary file, so that a kill leaves the old file or the new one."
+    """Write `tensors` and `meta` to `path` through a temporary file, so that a kill leaves the old
+    file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.tmp')
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata={'slowai': json.dumps(meta)})
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp),
+              metadata={'slowai': json.dumps(meta)})
     os.replace(tmp, path)
 
 def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samples of shape `sz`
@@ -372,11 +439,14 @@ def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samp
                     *,
                     seed: int = 0,  # seeds the one generator every batch draws from
                     device: torch.device | str = 'cpu',  # where the generator lives
-                    cache: str | Path | None = None,  # a `.safetensors` file that keeps the result; reused when its settings match
-                    resume: bool = False,  # with `cache`: keep each finished batch, and continue from them after a kill
+                    # a `.safetensors` file that keeps the result; reused when its settings match
+                    cache: str | Path | None = None,
+                    # with `cache`: keep each finished batch, and continue from them after a kill
+                    resume: bool = False,
                     progress: bool = True,
                    ) -> dict:
-    "`dict(images, calls, seconds, n, batch, seed)`: `n` samples clamped to [-0.5, 0.5], model calls per image, wall time."
+    """`dict(images, calls, seconds, n, batch, seed)`: `n` samples clamped to [-0.5, 0.5], model
+    calls per image, wall time."""
     if not (isinstance(n, int) and n > 0 and isinstance(batch, int) and batch > 0):
         raise ValueError(f'n={n!r}, batch={batch!r}: expected positive integers')
     settings = dict(n=n, batch=batch, seed=seed)
@@ -385,22 +455,28 @@ def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samp
     device = torch.device(device)
     model.n, chunks, spent = 0, [], 0.
     gen = torch.Generator(device).manual_seed(seed)
-    # `resume` is for an `fn` that depends on its arguments only: the generator's state is all that is restored
-    partial = Path(cache).with_name(f'.{Path(cache).name}.partial') if resume and cache is not None else None
+    # `resume` is for an `fn` that depends on its arguments only: the generator's state is all that
+    # is restored
+    partial = (Path(cache).with_name(f'.{Path(cache).name}.partial') if resume and cache is not None
+               else None)
     if partial is not None and partial.is_file() and (done := _load_rows(partial, settings)):
         chunks = list(done[0]['images'].split(batch))
         gen.set_state(done[0]['generator'])
         model.n, spent = done[1]['model_calls'], done[1]['seconds']
     if device.type == 'cuda': torch.cuda.synchronize()
     t0 = time.perf_counter()
-    for i in tqdm(range(len(chunks) * batch, n, batch), disable=not progress, desc='batches', leave=False):
+    for i in tqdm(range(len(chunks) * batch, n, batch), disable=not progress, desc='batches',
+                  leave=False):
         chunks.append(fn((min(batch, n - i), 1, 32, 32), gen).float().cpu().clamp(-0.5, 0.5))
         if partial is not None and i + batch < n:
             _save_rows(partial, dict(images=torch.cat(chunks), generator=gen.get_state()),
-                       settings | dict(model_calls=model.n, seconds=spent + time.perf_counter() - t0))
+                       settings | dict(model_calls=model.n, seconds=spent
+                                       + time.perf_counter() - t0))
     if device.type == 'cuda': torch.cuda.synchronize()
     res = dict(images=torch.cat(chunks), calls=model.n // len(chunks),
                seconds=spent + time.perf_counter() - t0, **settings)
-    if cache is not None: _save_rows(Path(cache), dict(images=res['images']), {k: v for k, v in res.items() if k != 'images'})
+    if cache is not None:
+        _save_rows(Path(cache), dict(images=res['images']),
+                   {k: v for k, v in res.items() if k != 'images'})
     if partial is not None and partial.is_file(): partial.unlink()
     return res
