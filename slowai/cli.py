@@ -153,9 +153,8 @@ def training_ddpm(cfg: RunConfig, base: type | None = None, **kwargs) -> DDPM:
     """The run's training callback: `base` (default `DDPM`, or `ConditionalDDPM` for a conditional
     run), min-SNR weighted if `cfg` asks."""
     if base is None:
-        base, kwargs = (ConditionalDDPM,
-                        dict(num_classes=NUM_CLASSES,
-                             p_uncond=cfg.p_uncond)) if cfg.conditional else (DDPM, {})
+        base, kwargs = ((ConditionalDDPM, dict(num_classes=NUM_CLASSES, p_uncond=cfg.p_uncond))
+                        if cfg.conditional else (DDPM, {}))
     if cfg.min_snr is None: return base(cfg.n_steps, **kwargs)
     # the recipes notebook's weighting, mixed into the plain callback
     from slowai.recipes import recipe_ddpm
@@ -381,8 +380,8 @@ def draw(ddpm: DDPM, model: UNet2DModel, sz, cond: dict | None, **sampling) -> t
     """`samplers.sample`, or `guided_sample` with the `labels` and `guidance` in `cond`
     (`label_args`)."""
     from slowai.samplers import sample
-    return guided_sample(ddpm, model, sz, **cond, **sampling) if cond else sample(ddpm, model, sz,
-                                                                                  **sampling)
+    return (guided_sample(ddpm, model, sz, **cond, **sampling) if cond
+            else sample(ddpm, model, sz, **sampling))
 
 def run_samples(ddpm: DDPM, model: UNet2DModel, n: int, seed: int, *,
                 progress: bool = False) -> torch.Tensor:

@@ -66,8 +66,8 @@ def deterministic_sample(ddpm: DDPM | NoiseSchedule, model: nn.Module,  # a nois
     with sampling_mode(model):
         for t, t_prev in tqdm(list(zip(ts, ts[1:])), disable=not progress, desc='sampling',
                               leave=False):
-            tt, tp = torch.full((len(x),), t, device=device), torch.full((len(x),), t_prev,
-                                                                         device=device)
+            tt, tp = (torch.full((len(x),), t, device=device),
+                      torch.full((len(x),), t_prev, device=device))
             x = ddim_step(s, x, model(x, tt).sample, tt, tp)
     return x
 

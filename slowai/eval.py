@@ -269,10 +269,10 @@ def frechet_distance(mu1: np.ndarray,  # mean of the first set of features `[d]`
                      imag_tol: float = 1e-3,
                     ) -> float:
     "Fréchet distance between the Gaussians N(mu1, cov1) and N(mu2, cov2)."
-    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2,
-                                                                                    np.float64))
-    cov1, cov2 = np.atleast_2d(np.asarray(cov1, np.float64)), np.atleast_2d(np.asarray(cov2,
-                                                                                       np.float64))
+    mu1, mu2 = (np.atleast_1d(np.asarray(mu1, np.float64)),
+                np.atleast_1d(np.asarray(mu2, np.float64)))
+    cov1, cov2 = (np.atleast_2d(np.asarray(cov1, np.float64)),
+                  np.atleast_2d(np.asarray(cov2, np.float64)))
     d = len(mu1)
     if mu1.shape != (d,) or mu2.shape != (d,) or cov1.shape != (d, d) or cov2.shape != (d, d):
         raise ValueError(f'shapes do not match: mu1 {mu1.shape}, cov1 {cov1.shape}, mu2 '

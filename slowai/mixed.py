@@ -70,9 +70,8 @@ def amp_plan(device_type: str,  # 'cuda', 'cpu', 'mps', ...
                            'CUDA torch.float16 with a gradient scaler: the GPU has no bfloat16')
         return AmpPlan(dtype, dtype == torch.float16, f'CUDA {dtype}')
     dtype = dtype or torch.bfloat16
-    native = device_type == 'cpu' and dtype == torch.bfloat16 and (cpu_has_native_bf16()
-                                                                   if native_bf16 is None
-                                                                   else native_bf16)
+    native = (device_type == 'cpu' and dtype == torch.bfloat16
+              and (cpu_has_native_bf16() if native_bf16 is None else native_bf16))
     if native: return AmpPlan(dtype, False, 'CPU with native bfloat16')
     if force: return AmpPlan(dtype, dtype == torch.float16, f'{dtype} forced on {device_type}')
     why = ('this CPU has no native bfloat16 (no avx512_bf16, amx_bf16 or Arm bf16 flag), where it '

@@ -582,11 +582,14 @@ class MetricsCB(Callback):
     def epoch_values(self, learn) -> list[float]:
         """The mean of each recorded value over the pass, over every process's items when several
         train (`learn.reduce`)."""
-        if learn.reduce is None: return (self.sums / self.count).tolist() if self.count else [float('nan')] * len(self.names)
+        if learn.reduce is None:
+            return ((self.sums / self.count).tolist() if self.count
+                    else [float('nan')] * len(self.names))
         sums = self.sums if self.sums is not None else torch.zeros(len(self.names))
         total = learn.reduce(torch.cat([sums.float().to(learn.device),
                                         torch.tensor([float(self.count)], device=learn.device)]))
-        return (total[:-1] / total[-1]).tolist() if total[-1] > 0 else [float('nan')] * len(self.names)
+        return ((total[:-1] / total[-1]).tolist() if total[-1] > 0
+                else [float('nan')] * len(self.names))
 
     def after_epoch(self, learn):
         vals = self.epoch_values(learn)

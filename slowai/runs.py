@@ -340,9 +340,8 @@ def read_quality(run: Path) -> list[dict]:
     "The rows of `run/quality.csv` (none for runs that were never scored), numbers as numbers."
     if not (run/'quality.csv').exists(): return []
     with open(run/'quality.csv') as f: rows = list(csv.DictReader(f))
-    num = lambda v: int(v) if re.fullmatch(r'-?\d+',
-                                           v) else float(v) if re.fullmatch(r'[-+.\deE]+|nan|inf',
-                                                                            v) else v
+    num = (lambda v: int(v) if re.fullmatch(r'-?\d+', v) else float(v)
+           if re.fullmatch(r'[-+.\deE]+|nan|inf', v) else v)
     return [{k: num(v) for k, v in r.items()} for r in rows]
 
 def read_losses(run: Path) -> list[dict]:
@@ -489,15 +488,13 @@ class RunCB(Callback):
 
     def _write(self, learn):
         e = learn.epoch
-        self.rows = [r for r in self.rows
-                     if r['epoch'] < e] + [dict(epoch=r['epoch'], split='train' if r['train']
-                                                else 'eval', loss=r['loss'], seconds=r['time'])
-                                           for r in learn.history[-2:]]
+        self.rows = ([r for r in self.rows if r['epoch'] < e]
+                     + [dict(epoch=r['epoch'], split='train' if r['train'] else 'eval',
+                             loss=r['loss'], seconds=r['time']) for r in learn.history[-2:]])
         self.batches = [b for b in self.batches if b['epoch'] < e] + self.batch_losses
         scored = getattr(learn, 'quality', None)  # this epoch's scores, from QualityCB
-        self.quality = [q for q in self.quality if q['epoch'] < e] + ([scored] if scored
-                                                                      and scored['epoch'] == e
-                                                                      else [])
+        self.quality = ([q for q in self.quality if q['epoch'] < e]
+                        + ([scored] if scored and scored['epoch'] == e else []))
         info = self.info | dict(epochs_done=e + 1,
                                 processes=learn.world_size) | best_of(self.quality)
         with staged_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model,

@@ -171,6 +171,16 @@ def fill(text, tries=20):
     return '\n'.join(out)
 
 
+def _closing(text):
+    "the column of the bracket that closes the one `text` starts with"
+    depth = 0
+    for t in _tokens(text):
+        if t.type == tokenize.OP and t.string in '([{': depth += 1
+        elif t.type == tokenize.OP and t.string in ')]}':
+            depth -= 1
+            if depth == 0: return t.start[1]
+
+
 def wrap_expr(text):
     "`text` with the expression that makes it long put in brackets (which fold), or None"
     toks = _tokens(text)
@@ -185,7 +195,7 @@ def wrap_expr(text):
     elif first not in COMPOUND and _depth0(text, {'='}): a, b = _depth0(text, {'='})[0] + 1, len(text)
     else: return None
     inner = text[a:b].strip()
-    if inner.startswith('(') and inner.endswith(')'): return None
+    if inner.startswith('(') and _closing(inner) == len(inner) - 1: return None  # one bracket already
     return f'{text[:a]} ({inner}){text[b:]}'
 
 
@@ -220,14 +230,20 @@ def merge_strings(text):
     return text
 
 
+def stranded(text):
+    "how many lines of a fold hold only a short end far to the right, such as `0.5)` under a deep bracket"
+    return sum(len(line) - len(line.lstrip()) >= 40 and len(line.strip()) < 16 for line in text.split('\n'))
+
+
 def fold(text):
     "one long logical line as lines within the limit where it can be, or None"
     lines = []
     for part in split_statements(text):
         part = merge_strings(with_import_parens(part)) if len(part) > LIMIT else part
-        new = fill(part) if len(part) > LIMIT else part
-        if new is None and wrap_expr(part): new = fill(wrap_expr(part))
-        if new is None: new = wrap_docstring(part)
+        new = part
+        if len(part) > LIMIT:  # the fold with the fewest stranded ends, then the fewest lines
+            folds = [f for f in (fill(part), wrap_expr(part) and fill(wrap_expr(part))) if f]
+            new = min(folds, key=lambda f: (stranded(f), f.count('\n'))) if folds else wrap_docstring(part)
         if new is None: return None
         lines.append(new)
     return '\n'.join(lines)
