@@ -40,6 +40,7 @@ def shard_loaders(dls,  # `DataLoaders` whose `train` and `valid` are `BatchLoad
 # %% ../nbs/04_accelerate.ipynb #7a94818e
 def _silent(*args, **kwargs): pass
 
+# %% ../nbs/04_accelerate.ipynb #a2ef1cd5
 class AccelerateCB(Callback):
     """Train with an `accelerate.Accelerator`: prepared model and optimiser, per-process batch
     shares, gathered metrics."""

@@ -96,6 +96,7 @@ def _output_file(out: Path, what: str):
            f'{what}: the folder {out.absolute().parent} does not exist')
     _writable(out.absolute().parent, what)
 
+# %% ../nbs/07_cli.ipynb #0da686dd
 RESUMABLE = ('epochs', 'samples', 'eval_every', 'eval_n')  # the settings that --resume may change
 
 def flag_of(name: str) -> str:
@@ -126,6 +127,7 @@ def sampling_precision(mp: str,  # auto, no or bf16 (`--mixed_precision` of slow
     return mp, torch.autocast(device.type,
                               torch.bfloat16) if mp == 'bf16' else contextlib.nullcontext()
 
+# %% ../nbs/07_cli.ipynb #cec4fc46
 def _precision(cfg: RunConfig, device: str | None, accelerate: bool) -> tuple[DDPM, list[Callback]]:
     """The DDPM callback and the callbacks that set the arithmetic: `MixedPrecision`, or
     `AccelerateCB` under a launcher."""
@@ -334,6 +336,7 @@ def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, pr
         save_grid(x, out/'samples.png', ncols=n // 10 if cfg.conditional and n % 10 == 0 else None)
         write_card(out)  # the model card shows the grid
 
+# %% ../nbs/07_cli.ipynb #3896edd7
 class Interrupted(Exception):
     "Training was stopped by Ctrl-C (SIGINT) after saving a checkpoint."
 
@@ -392,6 +395,7 @@ def run_samples(ddpm: DDPM, model: UNet2DModel, n: int, seed: int, *,
     return draw(ddpm, model, (n, 1, 32, 32), cond, **default_sampling(ddpm),
                 generator=torch.Generator(model.device).manual_seed(seed), progress=progress)
 
+# %% ../nbs/07_cli.ipynb #3d487ebe
 def image_grid(x: torch.Tensor, ncols: int) -> np.ndarray:
     """Images `[N,1,H,W]` in [-0.5, 0.5] tiled into one `[1, rows*H, ncols*W, 3]` uint8 picture
     (white gaps between)."""
@@ -470,6 +474,7 @@ class QualityCB(Callback):
         learn.epoch_extras, learn.untimed = dict(FID=f"{q['fid']:.2f}",
                                                  recall=f"{q['recall']:.3f}"), secs
 
+# %% ../nbs/07_cli.ipynb #0910c883
 class TrackerCB(Callback):
     """Log a run to Accelerate's trackers: loss and learning rate per batch; losses and a sample
     grid per epoch."""
@@ -560,6 +565,7 @@ def load_model(run: str | Path | None, pretrained: bool, device: str | None = No
     except RunError as e: raise UsageError(f'--run {e}') from None
     return ddpm, model
 
+# %% ../nbs/07_cli.ipynb #31aba640
 def _check_sampler(sampler: str, steps: int | None, eta: float = 0., ddpm: DDPM | None = None, *,
                    schedule: str = 'trailing'):
     from slowai.samplers import SAMPLERS, schedule_problem
@@ -829,6 +835,7 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                                   else []) + ['unet/']
         print(f'run saved in {run}: {", ".join(files)} (load with slowai_sample --run {run})')
 
+# %% ../nbs/07_cli.ipynb #e27f9338
 @call_parse
 def slowai_sample(run: str = None,  # a run folder written by slowai_train
                   # sample from the model that ships with slowai instead of a run
@@ -869,6 +876,7 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train
                mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
     print(f'wrote {out}')
 
+# %% ../nbs/07_cli.ipynb #1dd9dc1e
 @call_parse
 def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 pretrained: bool = False,  # score the model that ships with slowai instead of a run

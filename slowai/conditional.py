@@ -131,6 +131,7 @@ class Guided(nn.Module):
                                           torch.cat([null, y])).sample.chunk(2)
         return SimpleNamespace(sample=eps_uncond + self.guidance * (eps_cond - eps_uncond))
 
+# %% ../nbs/09_conditional.ipynb #6be187b3
 def guided(model: nn.Module,
            # None for an unconditional model; else a label or one per image (indices or names)
            labels=None,
@@ -209,6 +210,7 @@ def guided_sampler_problem(sampler: str,  # 'ddpm', 'ddim', 'dpm++' or another o
                 'posterior\'s variance')
     return None
 
+# %% ../nbs/09_conditional.ipynb #969725be
 def guided_sample(ddpm: DDPM, model: nn.Module,  # the schedule, and a U-Net built with `fashion_unet(num_classes=...)`
                   sz: Sequence[int] = (16, 1, 32, 32),
                   # as for `samplers.sample`; those that do not draw the class are refused

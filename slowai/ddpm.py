@@ -101,6 +101,7 @@ class NoiseSchedule(nn.Module):
         eps = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
         return (self.add_noise(x0, eps, t), t), eps
 
+# %% ../nbs/01_ddpm.ipynb #bb631bc1
 class DDPM(TrainCB):
     """Algorithm 1 as a Learner callback: each clean batch becomes `((x_t, t), eps)`, drawn from its
     schedule `self.sched`."""
@@ -201,6 +202,7 @@ def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev, noise)` returns x a
             if return_all: steps.append(x.cpu())
     return (x, steps) if return_all else x
 
+# %% ../nbs/01_ddpm.ipynb #7ad61880
 @patch
 def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x_t, t).sample`
            sz: Sequence[int] = (16, 1, 32, 32),  # shape of the batch to generate
@@ -234,6 +236,7 @@ def _head_dim_problem(head_dim, channels: Sequence[int], attention: Sequence[boo
     return (f'expected a divisor of {math.gcd(*attn)} (the attention layers have '
             f'{", ".join(map(str, attn))} channels)')
 
+# %% ../nbs/01_ddpm.ipynb #0d45d6fe
 def fashion_unet(channels: Sequence[int] = _UNET_CHANNELS,  # channels at each of the four resolutions
                  norm_groups: int = 8,  # GroupNorm groups; must divide every entry of `channels`
                  # labels for a class-conditional model; None: unconditional
@@ -339,6 +342,7 @@ def _number(x, integer: bool = False) -> bool:
     kinds = (int,) if integer else (int, float)
     return isinstance(x, kinds) and not isinstance(x, bool) and math.isfinite(x)
 
+# %% ../nbs/01_ddpm.ipynb #6ccbb0e2
 # the bounds of a recipe, with their reasons below
 _MAX_EPOCHS, _TRAIN_IMAGES, _MAX_STEPS = 100_000, 60_000, 100_000
 

@@ -190,6 +190,7 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
     # in float16 and back, as it ships and as the next round sees it
     return load_pretrained_ddpm(out / 'student', device)[1]
 
+# %% ../nbs/11_distill.ipynb #eda6fca4
 def distill(teacher: nn.Module, ddpm: DDPM,
             root: str | Path,  # one folder per round: `0032-steps/`, `0016-steps/`, ...
             start: int = 64,  # the first teacher's DDIM steps, a power of two

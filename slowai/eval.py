@@ -259,6 +259,7 @@ def _sqrtm(a: np.ndarray) -> np.ndarray:
         warnings.simplefilter('ignore', scipy.linalg.LinAlgWarning)
         return scipy.linalg.sqrtm(a)
 
+# %% ../nbs/06_eval.ipynb #b66090c8
 def frechet_distance(mu1: np.ndarray,  # mean of the first set of features `[d]`
                      cov1: np.ndarray,  # its covariance `[d,d]`
                      mu2: np.ndarray,  # mean of the second set `[d]`

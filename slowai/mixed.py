@@ -290,6 +290,7 @@ def cpu_precision(task: str = 'train',  # 'train' or 'sample': they are timed se
     if key not in _picked: _picked[key] = _cpu_precision(task, report, cache)
     return _picked[key]
 
+# %% ../nbs/03_mixed_precision.ipynb #fb336a6f
 _picked: dict = {}
 
 def _cpu_precision(task: str, report: Callable | None, cache: Path | None) -> str:

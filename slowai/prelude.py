@@ -88,6 +88,7 @@ def _decompress(path: Path) -> bytes:
         raise DataError(f'{path}: the gzip stream ends early (truncated download?); delete it and '
                         f'fetch it again') from None
 
+# %% ../nbs/00_prelude.ipynb #1e7623f9
 def read_idx(path: str | Path,  # an IDX file compressed with gzip
              ndim: int,  # 3 for an image file, 1 for a label file
              count: int | None = None,  # the number of items expected, if known
@@ -393,6 +394,7 @@ class _with_events:
             finally: learn.callback(f'cleanup_{self.name}')
         return wrapped
 
+# %% ../nbs/00_prelude.ipynb #62df423b
 class Learner:
     "Train `model` on `dls` with `loss_func`; every other behaviour comes from callbacks."
     def __init__(self, model: nn.Module,
@@ -675,6 +677,7 @@ class TrainingDiverged(Exception):
     """The loss or the gradient norm became NaN or infinite, or the loss climbed back to where
     training started."""
 
+# %% ../nbs/00_prelude.ipynb #9384adbb
 class DivergenceCB(Callback):
     """Raise `TrainingDiverged` when the loss or the gradient norm stops being finite, or the
     training loss collapses back up."""

@@ -354,5 +354,6 @@ def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
                 t in zip(scored, trained)]
     return out
 
+# %% ../nbs/10_recipes.ipynb #d0b017e7
 def _slug(name: str) -> str:
     return ''.join(c if c.isalnum() else '-' for c in name.lower()).strip('-')

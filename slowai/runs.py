@@ -119,6 +119,7 @@ def content_sha256(tensors: dict[str, torch.Tensor], meta: dict) -> str:
         h.update(t.reshape(-1).view(torch.uint8).numpy())
     return h.hexdigest()
 
+# %% ../nbs/07_runs.ipynb #0e2da9a0
 def save_checkpoint(path: str | Path, learn: Learner,
                     epoch: int,  # the last finished epoch (-1 if none)
                     batches_done: int = 0,  # training batches already done in epoch `epoch + 1`
@@ -154,6 +155,7 @@ def _finite(tensors: dict[str, torch.Tensor]) -> str | None:
     return next((k for k, v in tensors.items() if v.is_floating_point()
                  and not torch.isfinite(v).all()), None)
 
+# %% ../nbs/07_runs.ipynb #256c616d
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     """The tensors and metadata of a checkpoint; `RunError` if it is truncated, altered since it was
     saved, or not one of ours."""
@@ -240,6 +242,8 @@ def _find_renameat2():
     except Exception: return None
     f.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     return f
+
+# %% ../nbs/07_runs.ipynb #892e4642
 _renameat2 = _find_renameat2()
 
 def swap_in(new: Path, old: Path):
@@ -266,6 +270,7 @@ def smooth(xs: list[float], window: int = 11) -> list[float]:
     for x in xs: sums.append(sums[-1] + x)
     return [(sums[min(n, i + half + 1)] - sums[max(0, i - half)]) / (min(n, i + half + 1) - max(0, i - half)) for i in range(n)]
 
+# %% ../nbs/07_runs.ipynb #8a4da55f
 def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
                 path: Path,
                 batches: list[dict] = (),  # per-batch rows of `batch_losses.csv`
@@ -301,6 +306,7 @@ def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
     try: atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=100))
     finally: plt.close(fig)
 
+# %% ../nbs/07_runs.ipynb #452f8bb2
 def _plain_log_labels(ax):
     """Label a log y axis that spans less than a decade at its minor ticks too, as plain numbers
     (1.5, not 1.5×10⁰)."""
@@ -536,6 +542,7 @@ def history_of(run: Path, tensors: dict, meta: dict) -> tuple[list[dict], list[d
             [b for b in read_batch_losses(run) if b['epoch'] <= meta['epoch']],
             [q for q in read_quality(run) if q['epoch'] <= meta['epoch']])
 
+# %% ../nbs/07_runs.ipynb #434a74ec
 def repair(run: Path,
            # a U-Net of the run's architecture, to carry the checkpoint's weights
            model: UNet2DModel,
@@ -801,6 +808,7 @@ def _card_use(run: Path, cond: bool) -> str:
             f"(16, 1, 32, 32), 'ddim', {draw}steps=50, eta=1.)  # [-0.5, 0.5]\n```\n\n"
             f"With plain diffusers:\n\n{plain}")
 
+# %% ../nbs/07_runs.ipynb #f65d0b13
 def model_card(run: Path,
                info: dict,  # `slowai.json` as it reads (or is about to read)
                rows: list[dict],  # the per-epoch losses, as in `losses.csv`
@@ -845,6 +853,7 @@ def model_card(run: Path,
             '## Licence', 'The weights, like slowai, are under the Apache License 2.0. Fashion-MNIST (Zalando Research) is under the MIT licence.']
     return f'---\n{data.to_yaml()}\n---\n\n' + '\n\n'.join(b for b in body if b) + '\n'
 
+# %% ../nbs/07_runs.ipynb #5384d2ef
 def write_card(run: Path, info: dict | None = None, rows: list[dict] | None = None) -> Path:
     """(Re)write `run/README.md` atomically; `info` and `rows` default to the run's `slowai.json`
     and `losses.csv`."""
@@ -899,6 +908,7 @@ def read_info(run: str | Path) -> tuple[dict, RunConfig]:
                            f'writes {what}), so the file was edited')
     return info, cfg
 
+# %% ../nbs/07_runs.ipynb #5b48be8a
 # the records of a run's slowai.json that are not settings: a check, and what the record holds
 _RECORDS = dict(weights=(lambda v, done: isinstance(v, dict)
                          and all(isinstance(s, str) and len(s) == 64 for s in v.values()),
@@ -922,6 +932,7 @@ def _vouched(run: Path) -> set[str]:
         except Exception: pass  # an unreadable checkpoint vouches for nothing
     return out
 
+# %% ../nbs/07_runs.ipynb #74a47659
 def _check_scheduler(run: Path, ddpm: DDPM):
     """`RunError` if the pipeline's scheduler (what diffusers samples with) disagrees with the
     schedule in `slowai.json`."""
@@ -941,6 +952,7 @@ def _check_scheduler(run: Path, ddpm: DDPM):
                                   and np.allclose(betas, want['trained_betas'])):
         raise RunError(f'{path}: its betas differ from the schedule in slowai.json {ddpm.config()}')
 
+# %% ../nbs/07_runs.ipynb #5fb23650
 def load_run(run: str | Path, device: str | None = None,
              # 'best' (the best-scored epoch) or an epoch number: its checkpoint's weights
              epoch: int | str | None = None,
@@ -989,6 +1001,7 @@ def load_run(run: str | Path, device: str | None = None,
     if device is not None: model.to(device)
     return ddpm, model.eval(), info
 
+# %% ../nbs/07_runs.ipynb #512a29f0
 def _load_epoch(run: Path, info: dict, model: UNet2DModel, epoch: int | str):
     "Put the weights of an epoch's checkpoint (its EMA weights, if kept) into `model`."
     have = sorted(int(p.name[6:10]) for p in (run/'checkpoints').glob('epoch-????.safetensors'))

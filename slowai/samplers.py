@@ -136,6 +136,7 @@ def _points_sample(ddpm, model, points, sz, *, method, generator, device, progre
                          progress=progress)
     raise ValueError(f"method={method!r}: expected 'reuse', 'single' or 'jump'")
 
+# %% ../nbs/05_homework.ipynb #e96a8b41
 def sample_skip(ddpm: DDPM, model: nn.Module,
                 skip: int,  # call the model every `skip` steps
                 sz: Sequence[int] = (16, 1, 32, 32),
@@ -209,6 +210,7 @@ def to_dpm_solver(ddpm: DDPM,
     if clip: sched.use_clipped_model_output = use_clipped_model_output
     return sched
 
+# %% ../nbs/05_homework.ipynb #cc79ed3e
 def draws_noise(sched) -> bool:
     """Whether `sched.step` takes a `generator` (for the noise it adds), looking through subclasses
     that pass on `**kwargs`."""
@@ -432,6 +434,7 @@ def _save_rows(path: Path, tensors: dict, meta: dict):
               metadata={'slowai': json.dumps(meta)})
     os.replace(tmp, path)
 
+# %% ../nbs/05_homework.ipynb #a903c145
 def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samples of shape `sz`
                     model: CountCalls,  # the counted model that `fn` calls
                     n: int = 1000,  # images in all
