@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.resources
+import os
 import warnings
 from collections.abc import Callable
 from functools import partial
@@ -17,7 +19,7 @@ import scipy.linalg
 import torch
 import torch.nn.functional as F
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .prelude import (Callback, DeviceCB, Learner, MetricsCB, OneCycle, ProgressCB, accuracy,
@@ -444,12 +446,37 @@ def static_fraction(images: torch.Tensor,  # `[N,1,32,32]` in [-0.5, 0.5]
                                                              3)) > threshold).float().mean().item()
 
 # %% ../nbs/06_eval.ipynb #f5246c53
+def feature_cache() -> Path:
+    """Where reference features are kept between processes: `$SLOWAI_FEATURE_CACHE`, else
+    `~/.cache/slowai/features`."""
+    return Path(os.environ.get('SLOWAI_FEATURE_CACHE', '~/.cache/slowai/features')).expanduser()
+
+def cached_features(split: str = 'test',  # the Fashion-MNIST split
+                    folder: Path | None = None,  # default: `feature_cache()`
+                   ) -> torch.Tensor:
+    """Shipped-classifier features of every image of `split`, read from `folder` if a process
+    computed them before with the same classifier, torch and device type; else computed, kept."""
+    device = default_device()
+    weights = shipped_classifier_file().read_bytes()
+    key = hashlib.sha256(weights + f'{split} {torch.__version__} {device.type}'.encode())
+    folder = Path(feature_cache() if folder is None else folder)
+    path = folder / f'{split}-{key.hexdigest()[:16]}.safetensors'
+    try: return load_file(str(path))['features']
+    except Exception: pass  # not there yet, or unreadable: computed again
+    images, _ = load_fashion_mnist(split)
+    feats = features(to_model_images(images), device=device)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+        save_file({'features': feats}, str(tmp)); os.replace(tmp, path)
+    except OSError: pass  # not kept: the next process computes them again
+    return feats
+
 @functools.cache
 def reference_features(split: str = 'test',  # the Fashion-MNIST split to compare with
                       ) -> torch.Tensor:
-    "Shipped-classifier features of every image of a split, computed once per process."
-    images, _ = load_fashion_mnist(split)
-    return features(to_model_images(images))
+    "Shipped-classifier features of every image of a split, once per process (`cached_features`)."
+    return cached_features(split)
 
 @functools.cache
 def reference_stats(split: str = 'test',  # the Fashion-MNIST split to compare with
