@@ -314,7 +314,7 @@ def _cpu_precision(task: str, report: Callable | None, cache: Path | None) -> st
         verdicts.setdefault(key, {})[task] = v
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(cache.name + '.tmp')
+            tmp = cache.with_name(f'{cache.name}.{os.getpid()}.tmp')  # one per process
             tmp.write_text(json.dumps(verdicts, indent=1)); os.replace(tmp, cache)
         except OSError as e:
             warn_once(f'could not keep the precision verdict in {cache} ({e}); it will be measured '
