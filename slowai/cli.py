@@ -844,8 +844,8 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train
                   n: int = 16,  # number of images
                   *, seed: int = 0,  # seed of the starting noise
                   # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde,
-                  # unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim
-                  # or ddpm
+                  # unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class, ddim
+                  # needs eta 0.75 or more and ddpm every step of the schedule
                   sampler: str = None,
                   # model calls per image; default 50, or all the schedule's steps with --sampler
                   # ddpm
@@ -882,8 +882,8 @@ def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 pretrained: bool = False,  # score the model that ships with slowai instead of a run
                 n: int = 10_000,  # number of samples to score
                 # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde,
-                # unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class: ddim or
-                # ddpm
+                # unipc, euler, heun or deis; default: ddim, eta 1, 50 steps; with a class, ddim
+                # needs eta 0.75 or more and ddpm every step of the schedule
                 sampler: str = None,
                 # model calls per image; default 50, or all the schedule's steps with --sampler ddpm
                 *, steps: int = None,
