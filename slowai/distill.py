@@ -32,7 +32,8 @@ def ddim_timesteps(n_steps: int, steps: int) -> list[int]:
     return trailing_steps(n_steps, steps) + [-1]
 
 # %% ../nbs/11_distill.ipynb #9dcb1418
-def ddim_step(sched: NoiseSchedule, x: torch.Tensor, eps: torch.Tensor,  # the step protocol of `samplers.jump_step`
+def ddim_step(sched: NoiseSchedule, x: torch.Tensor,
+              eps: torch.Tensor,  # the predicted noise (the step protocol of `samplers.jump_step`)
               t: torch.Tensor,  # `[N]` timesteps of `x`
               # `[N]` timesteps to land on, each below its `t`; -1 is the clean image
               t_prev: torch.Tensor,
@@ -51,11 +52,13 @@ def ddim_step(sched: NoiseSchedule, x: torch.Tensor, eps: torch.Tensor,  # the s
 
 # %% ../nbs/11_distill.ipynb #38bd0673
 @torch.no_grad()
-def deterministic_sample(ddpm: DDPM | NoiseSchedule, model: nn.Module,  # a noise predictor `model(x_t, t).sample`
+def deterministic_sample(ddpm: DDPM | NoiseSchedule,
+                         model: nn.Module,  # a noise predictor `model(x_t, t).sample`
                          sz=(16, 1, 32, 32),
                          steps: int = 4,  # model calls per image
                          *,
-                         generator: torch.Generator | None = None, device=None, progress: bool = True,
+                         generator: torch.Generator | None = None, device=None,
+                         progress: bool = True,
                         ) -> torch.Tensor:
     """DDIM with eta 0 on `steps` trailing timesteps, each step landing exactly on the next
     timestep: how a student samples."""
@@ -173,7 +176,8 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
         rows.append(dict(step=it + 1, loss=loss.item(), seconds=time.perf_counter() - t0))
         if (it + 1) % save_every == 0 and it + 1 < n_iter:
             meta = json.dumps(dict(config=config, rows=rows, done=it + 1)).encode()
-            tensors = _model_tensors('student', student) | _model_tensors('averaged', averaged) | _adam_tensors(opt)
+            tensors = (_model_tensors('student', student) | _model_tensors('averaged', averaged)
+                       | _adam_tensors(opt))
             tensors |= dict(generator=gen.get_state(),
                             meta=torch.frombuffer(bytearray(meta), dtype=torch.uint8))
             atomic_write(ckpt, lambda p: save_file(tensors, str(p)))
