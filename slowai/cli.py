@@ -766,7 +766,7 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
         res |= dict(guidance=cond['guidance'], label_agreement=agree['overall'],
                     label_agreement_per_class=agree['per_class'])
     if dest is not None: write_json(dest, res)
-    # the run's model card shows its newest scores
+    # the run's model card shows its scores (the most calls per image, then the newest)
     if dest is not None and not out and epoch is None: write_card(Path(run))
     return res
 

@@ -55,7 +55,7 @@ shutil.rmtree(old, ignore_errors=True)
 print(f'shipped {a.run} as {dest.relative_to(ROOT)}: {sorted(f.name for f in dest.iterdir())}')
 
 guided = ['--guidance', '2'] if info.get('conditional') else []
-for steps in (20, 50):  # the default sampler's 50 calls last: the card shows the newest scores
+for steps in (20, 50):  # the card shows the 50-call scores, the most calls
     scores = dest/f'eval-ddim-eta1-{steps}-{"w2-" if guided else ""}{a.n}.json'
     cmd = [str(Path(sys.executable).with_name('slowai_eval')), '--pretrained', '--n', str(a.n), '--steps', str(steps), '--out', str(scores), *guided]
     print('$', ' '.join(cmd[1:]), flush=True)
