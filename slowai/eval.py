@@ -461,7 +461,9 @@ def cached_features(split: str = 'test',  # the Fashion-MNIST split
     key = hashlib.sha256(weights + f'{split} {torch.__version__} {device.type}'.encode())
     folder = Path(feature_cache() if folder is None else folder)
     path = folder / f'{split}-{key.hexdigest()[:16]}.safetensors'
-    try: return load_file(str(path))['features']
+    try:
+        kept = load_file(str(path))['features']
+        if kept.ndim == 2 and kept.shape[1] == shipped_classifier().n_features: return kept
     except Exception: pass  # not there yet, or unreadable: computed again
     images, _ = load_fashion_mnist(split)
     feats = features(to_model_images(images), device=device)
