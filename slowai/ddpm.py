@@ -83,23 +83,28 @@ class NoiseSchedule(nn.Module):
                     variance=self.variance)
     def extra_repr(self) -> str: return ', '.join(f'{k}={v!r}' for k, v in self.config().items())
 
-    def on(self, device: torch.device | str) -> NoiseSchedule:
-        "This schedule with its tensors on `device`, moved there if they are elsewhere."
-        if self.alpha_bar.device != torch.device(device): self.to(device)
-        return self
+# %% ../nbs/01_ddpm.ipynb #ce7bb873
+@patch
+def on(self: NoiseSchedule, device: torch.device | str) -> NoiseSchedule:
+    "This schedule with its tensors on `device`, moved there if they are elsewhere."
+    if self.alpha_bar.device != torch.device(device): self.to(device)
+    return self
 
-    def add_noise(self, x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        "The closed form: `sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) eps`, one `t` per item."
-        ab = self.alpha_bar[t].view(-1, *[1] * (x0.ndim - 1))
-        return ab.sqrt() * x0 + (1 - ab).sqrt() * eps
+@patch
+def add_noise(self: NoiseSchedule, x0: torch.Tensor, eps: torch.Tensor,
+              t: torch.Tensor) -> torch.Tensor:
+    "The closed form: `sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) eps`, one `t` per item."
+    ab = self.alpha_bar[t].view(-1, *[1] * (x0.ndim - 1))
+    return ab.sqrt() * x0 + (1 - ab).sqrt() * eps
 
-    def noisify(self, x0: torch.Tensor, generator: torch.Generator | None = None):
-        """A training pair `((x_t, t), eps)` for a clean batch `x0`, with `t` and `eps` drawn at
-        random."""
-        self.on(x0.device)
-        t = torch.randint(0, self.n_steps, (len(x0),), device=x0.device, generator=generator)
-        eps = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
-        return (self.add_noise(x0, eps, t), t), eps
+@patch
+def noisify(self: NoiseSchedule, x0: torch.Tensor, generator: torch.Generator | None = None):
+    """A training pair `((x_t, t), eps)` for a clean batch `x0`, with `t` and `eps` drawn at
+    random."""
+    self.on(x0.device)
+    t = torch.randint(0, self.n_steps, (len(x0),), device=x0.device, generator=generator)
+    eps = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
+    return (self.add_noise(x0, eps, t), t), eps
 
 # %% ../nbs/01_ddpm.ipynb #bb631bc1
 class DDPM(TrainCB):
@@ -367,41 +372,43 @@ class TrainConfig:
 
     def __post_init__(self): self.check()
 
-    def check(self):
-        "Raise `ConfigError` for the first setting out of range."
-        _need(_number(self.epochs, True) and self.epochs >= 1, 'epochs', self.epochs,
-              'must be at least 1')
-        _need(self.epochs <= _MAX_EPOCHS, 'epochs', self.epochs,
-              f'at most {_MAX_EPOCHS:,}: at 13 minutes an epoch on two CPU cores, two and a half '
-              f'years')
-        _need(_number(self.bs, True) and self.bs >= 1, 'bs', self.bs,
-              'the batch size must be at least 1')
-        _need(self.bs <= _TRAIN_IMAGES, 'bs', self.bs,
-              f'at most {_TRAIN_IMAGES:,}, the training images of Fashion-MNIST')
-        _need(_number(self.lr) and self.lr > 0, 'lr', self.lr, 'the learning rate must be positive')
-        _need(self.lr <= 1, 'lr', self.lr,
-              "at most 1: Adam moves every weight by about lr per step, so more than 1 wrecks the "
-              "model at the first step (the recipes here peak at 4e-3 to 1e-2)")
-        _need(_number(self.eps) and self.eps > 0, 'eps', self.eps, "Adam's eps must be positive")
-        _need(self.eps >= 1.2e-38, 'eps', self.eps,
-              "at least 1.2e-38, the smallest normal float32: a smaller eps rounds to 0 or near it "
-              "in the optimiser's float32 arithmetic, and Adam divides 0 by 0 for weights whose "
-              "gradient is 0")
-        _need(self.seed is None or (_number(self.seed, True) and 0 <= self.seed < 2**63), 'seed',
-              self.seed, 'must be 0 or more and below 2**63 (what a torch generator takes)')
-        _need(self.subset is None or (_number(self.subset, True) and self.subset >= 1), 'subset',
-              self.subset, 'must be a positive number of images')
-        _need(self.ema is None or (_number(self.ema) and 0 < self.ema < 1), 'ema', self.ema,
-              'the EMA decay must be between 0 and 1 (or 0 to turn EMA off)')
-        _need(self.clip_grad is None or (_number(self.clip_grad) and self.clip_grad > 0),
-              'clip_grad', self.clip_grad, 'the largest gradient norm must be positive')
-        _need(_number(self.n_steps, True) and self.n_steps >= 2, 'n_steps', self.n_steps,
-              'the schedule needs at least 2 steps')
-        _need(self.n_steps <= _MAX_STEPS, 'n_steps', self.n_steps,
-              f'at most {_MAX_STEPS:,} (DDPM uses 1,000; a longer schedule only makes sampling '
-              f'slower)')
-        _need(self.collapse is None or (_number(self.collapse) and 0 < self.collapse), 'collapse',
-              self.collapse, 'must be a positive share of the starting loss, or None')
+# %% ../nbs/01_ddpm.ipynb #dd55718d
+@patch
+def check(self: TrainConfig):
+    "Raise `ConfigError` for the first setting out of range."
+    _need(_number(self.epochs, True) and self.epochs >= 1, 'epochs', self.epochs,
+          'must be at least 1')
+    _need(self.epochs <= _MAX_EPOCHS, 'epochs', self.epochs,
+          f'at most {_MAX_EPOCHS:,}: at 13 minutes an epoch on two CPU cores, two and a half '
+          f'years')
+    _need(_number(self.bs, True) and self.bs >= 1, 'bs', self.bs,
+          'the batch size must be at least 1')
+    _need(self.bs <= _TRAIN_IMAGES, 'bs', self.bs,
+          f'at most {_TRAIN_IMAGES:,}, the training images of Fashion-MNIST')
+    _need(_number(self.lr) and self.lr > 0, 'lr', self.lr, 'the learning rate must be positive')
+    _need(self.lr <= 1, 'lr', self.lr,
+          "at most 1: Adam moves every weight by about lr per step, so more than 1 wrecks the "
+          "model at the first step (the recipes here peak at 4e-3 to 1e-2)")
+    _need(_number(self.eps) and self.eps > 0, 'eps', self.eps, "Adam's eps must be positive")
+    _need(self.eps >= 1.2e-38, 'eps', self.eps,
+          "at least 1.2e-38, the smallest normal float32: a smaller eps rounds to 0 or near it "
+          "in the optimiser's float32 arithmetic, and Adam divides 0 by 0 for weights whose "
+          "gradient is 0")
+    _need(self.seed is None or (_number(self.seed, True) and 0 <= self.seed < 2**63), 'seed',
+          self.seed, 'must be 0 or more and below 2**63 (what a torch generator takes)')
+    _need(self.subset is None or (_number(self.subset, True) and self.subset >= 1), 'subset',
+          self.subset, 'must be a positive number of images')
+    _need(self.ema is None or (_number(self.ema) and 0 < self.ema < 1), 'ema', self.ema,
+          'the EMA decay must be between 0 and 1 (or 0 to turn EMA off)')
+    _need(self.clip_grad is None or (_number(self.clip_grad) and self.clip_grad > 0),
+          'clip_grad', self.clip_grad, 'the largest gradient norm must be positive')
+    _need(_number(self.n_steps, True) and self.n_steps >= 2, 'n_steps', self.n_steps,
+          'the schedule needs at least 2 steps')
+    _need(self.n_steps <= _MAX_STEPS, 'n_steps', self.n_steps,
+          f'at most {_MAX_STEPS:,} (DDPM uses 1,000; a longer schedule only makes sampling '
+          f'slower)')
+    _need(self.collapse is None or (_number(self.collapse) and 0 < self.collapse), 'collapse',
+          self.collapse, 'must be a positive share of the starting loss, or None')
 
 # %% ../nbs/01_ddpm.ipynb #c5f57da5
 def config_options(parser: argparse.ArgumentParser,

@@ -9,6 +9,7 @@ import copy
 import csv
 import json
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -115,6 +116,51 @@ def _model_tensors(prefix: str, model: nn.Module) -> dict[str, torch.Tensor]:
     return {f'{prefix}.{k}': v.detach().clone() for k, v in model.state_dict().items()}
 
 # %% ../nbs/11_distill.ipynb #926fae50
+def _load_round(ckpt: Path, config: dict, *, student, averaged, opt, gen) -> tuple[list, int]:
+    """Restore an interrupted round from `ckpt` if it was saved with this `config`: the students,
+    Adam and the generator; returns the loss rows and the optimiser steps done."""
+    if not ckpt.is_file(): return [], 0
+    saved = load_file(str(ckpt))
+    meta = json.loads(saved.pop('meta').numpy().tobytes().decode())
+    if meta['config'] != config: return [], 0
+    student.load_state_dict({k[8:]: v for k, v in saved.items() if k.startswith('student.')})
+    averaged.load_state_dict({k[9:]: v for k, v in saved.items() if k.startswith('averaged.')})
+    _load_adam(opt, saved)
+    gen.set_state(saved['generator'])
+    return meta['rows'], meta['done']
+
+def _save_round(ckpt: Path, meta: dict, *, student, averaged, opt, gen):
+    "Save what `_load_round` restores, with `meta` (config, rows, steps done), atomically."
+    meta = json.dumps(meta).encode()
+    tensors = (_model_tensors('student', student) | _model_tensors('averaged', averaged)
+               | _adam_tensors(opt))
+    tensors |= dict(generator=gen.get_state(),
+                    meta=torch.frombuffer(bytearray(meta), dtype=torch.uint8))
+    atomic_write(ckpt, lambda p: save_file(tensors, str(p)))
+
+def _write_rows(path: Path, rows: list[dict]):
+    "A round's losses as CSV: step, loss, seconds."
+    with open(path, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=['step', 'loss', 'seconds'])
+        w.writeheader()
+        w.writerows(rows)
+
+# %% ../nbs/11_distill.ipynb #6ddcc367
+def _distill_loss(s: NoiseSchedule, teacher: nn.Module, student: nn.Module, x0: torch.Tensor,
+                  times: list[torch.Tensor], *, gen: torch.Generator) -> torch.Tensor:
+    """The weighted loss of one batch of clean images `x0`: each is noised to the start of a random
+    student step (`times`: the steps' starts, middles and ends) and the student is asked for what
+    two teacher steps reach."""
+    device = next(student.parameters()).device
+    k = torch.randint(len(times[0]), (len(x0),), generator=gen)
+    noise = torch.randn((len(x0), 1, 32, 32), generator=gen)
+    x0, (t, t_mid, t_end) = x0.to(device), (ts[k] for ts in times)
+    ab = s.on(device).alpha_bar[t].view(-1, 1, 1, 1)
+    z = ab.sqrt() * x0 + (1 - ab).sqrt() * noise.to(device)
+    target, weight = distill_target(s, teacher, z, (t, t_mid, t_end))
+    return (weight * (student(z, t).sample - target).pow(2).mean((1, 2, 3))).mean()
+
+# %% ../nbs/11_distill.ipynb #dd465f17
 def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its schedule
                   steps: int,  # the student's DDIM steps; the teacher takes twice as many
                   # the round's folder: `student/`, `losses.csv`, and a checkpoint while it runs
@@ -144,50 +190,26 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
     images = to_model_images(load_fashion_mnist('train')[0][:subset])
     big, small = ddim_timesteps(s.n_steps, 2 * steps), ddim_timesteps(s.n_steps, steps)
     assert big[::2] == small, 'the student must visit every other timestep of its teacher'
-    t_all, t_mid_all, t_end_all = (torch.tensor(v, device=device)
-                                   for v in (small[:-1], big[1::2], small[1:]))
-    gen, rows, done = torch.Generator().manual_seed(seed), [], 0
-    ckpt = out / 'checkpoint.safetensors'
-    if ckpt.is_file():  # an interrupted round continues from its last checkpoint
-        saved = load_file(str(ckpt))
-        meta = json.loads(saved.pop('meta').numpy().tobytes().decode())
-        if meta['config'] == config:
-            student.load_state_dict({k[8:]: v for k, v in saved.items()
-                                     if k.startswith('student.')})
-            averaged.load_state_dict({k[9:]: v for k, v in saved.items()
-                                      if k.startswith('averaged.')})
-            _load_adam(opt, saved)
-            gen.set_state(saved['generator'])
-            rows, done = meta['rows'], meta['done']
+    # each student step k: its start, the teacher's middle step and its end
+    times = [torch.tensor(v, device=device) for v in (small[:-1], big[1::2], small[1:])]
+    gen, ckpt = torch.Generator().manual_seed(seed), out / 'checkpoint.safetensors'
+    # an interrupted round continues from its last checkpoint
+    rows, done = _load_round(ckpt, config, student=student, averaged=averaged, opt=opt, gen=gen)
     t0 = time.perf_counter() - (rows[-1]['seconds'] if rows else 0.)
     for it in tqdm(range(done, n_iter), initial=done, total=n_iter, disable=not progress,
                    desc=f'{steps}-step student'):
-        idx = torch.randint(len(images), (bs,), generator=gen)
-        k = torch.randint(steps, (bs,), generator=gen)
-        noise = torch.randn((bs, 1, 32, 32), generator=gen)
-        x0, t, t_mid, t_end = images[idx].to(device), t_all[k], t_mid_all[k], t_end_all[k]
-        ab = s.on(device).alpha_bar[t].view(-1, 1, 1, 1)
-        z = ab.sqrt() * x0 + (1 - ab).sqrt() * noise.to(device)
-        target, weight = distill_target(s, teacher, z, (t, t_mid, t_end))
-        loss = (weight * (student(z, t).sample - target).pow(2).mean((1, 2, 3))).mean()
+        loss = _distill_loss(s, teacher, student, images[torch.randint(len(images), (bs,),
+                                                                       generator=gen)],
+                             times, gen=gen)
         opt.zero_grad(); loss.backward(); opt.step()
         with torch.no_grad():
             torch._foreach_lerp_(list(averaged.parameters()), list(student.parameters()), 1 - ema)
         rows.append(dict(step=it + 1, loss=loss.item(), seconds=time.perf_counter() - t0))
         if (it + 1) % save_every == 0 and it + 1 < n_iter:
-            meta = json.dumps(dict(config=config, rows=rows, done=it + 1)).encode()
-            tensors = (_model_tensors('student', student) | _model_tensors('averaged', averaged)
-                       | _adam_tensors(opt))
-            tensors |= dict(generator=gen.get_state(),
-                            meta=torch.frombuffer(bytearray(meta), dtype=torch.uint8))
-            atomic_write(ckpt, lambda p: save_file(tensors, str(p)))
+            _save_round(ckpt, dict(config=config, rows=rows, done=it + 1), student=student,
+                        averaged=averaged, opt=opt, gen=gen)
     averaged.eval().requires_grad_(False)
-    def write_losses(p):
-        with open(p, 'w', newline='') as f:
-            w = csv.DictWriter(f, fieldnames=['step', 'loss', 'seconds'])
-            w.writeheader()
-            w.writerows(rows)
-    atomic_write(out / 'losses.csv', write_losses)
+    atomic_write(out / 'losses.csv', partial(_write_rows, rows=rows))
     save_pretrained_ddpm(ddpm, averaged, out / 'student')
     atomic_write(done_file, lambda p: p.write_text(json.dumps(config)))
     if ckpt.is_file(): ckpt.unlink()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import torch
+from fastcore.basics import patch
 from torch import nn
 
 from .ddpm import DDPM
@@ -128,38 +129,46 @@ class MixedPrecision(Callback):
 
     def before_epoch(self, learn): self._skips = None
 
-    def before_batch(self, learn):
-        if self.plan.dtype is None: return
-        self.autocast = torch.autocast(self.device_type, dtype=self.plan.dtype)
-        self.autocast.__enter__()
+# %% ../nbs/03_mixed_precision.ipynb #7c933287
+@patch
+def before_batch(self: MixedPrecision, learn):
+    if self.plan.dtype is None: return
+    self.autocast = torch.autocast(self.device_type, dtype=self.plan.dtype)
+    self.autocast.__enter__()
 
-    def _leave(self):
-        if self.autocast is not None: self.autocast.__exit__(None, None, None)
-        self.autocast = None
-    def after_loss(self, learn): self._leave()
-    def cleanup_batch(self, learn): self._leave()
+@patch
+def _leave(self: MixedPrecision):
+    if self.autocast is not None: self.autocast.__exit__(None, None, None)
+    self.autocast = None
+@patch
+def after_loss(self: MixedPrecision, learn): self._leave()
+@patch
+def cleanup_batch(self: MixedPrecision, learn): self._leave()
 
-    def backward(self, learn):
-        if self.scaler is None: return learn.loss.backward()
-        self.scaler.scale(learn.loss).backward()
-        self.scaler.unscale_(learn.opt)
+@patch
+def backward(self: MixedPrecision, learn):
+    if self.scaler is None: return learn.loss.backward()
+    self.scaler.scale(learn.loss).backward()
+    self.scaler.unscale_(learn.opt)
 
-    def step(self, learn):
-        if self.scaler is None: return learn.opt.step()
-        scale = self.scaler._scale.clone()  # the scale only ever shrinks after a step it skipped
-        self.scaler.step(learn.opt)
-        self.scaler.update()
-        skip = (self.scaler._scale < scale).int()  # stays on the device: no sync per step
-        self._skips = skip if self._skips is None else self._skips + skip
+@patch
+def step(self: MixedPrecision, learn):
+    if self.scaler is None: return learn.opt.step()
+    scale = self.scaler._scale.clone()  # the scale only ever shrinks after a step it skipped
+    self.scaler.step(learn.opt)
+    self.scaler.update()
+    skip = (self.scaler._scale < scale).int()  # stays on the device: no sync per step
+    self._skips = skip if self._skips is None else self._skips + skip
 
-    def after_epoch(self, learn):
-        if not learn.training or self._skips is None: return
-        n = int(self._skips)
-        self.skipped.append(n)
-        learn.skipped_steps = sum(self.skipped)
-        if n:
-            self.report(f'epoch {learn.epoch}: the gradient scaler skipped {n} of {learn.iter + 1} '
-                        f'steps (float16 overflow; loss scale now {self.scaler.get_scale():g})')
+@patch
+def after_epoch(self: MixedPrecision, learn):
+    if not learn.training or self._skips is None: return
+    n = int(self._skips)
+    self.skipped.append(n)
+    learn.skipped_steps = sum(self.skipped)
+    if n:
+        self.report(f'epoch {learn.epoch}: the gradient scaler skipped {n} of {learn.iter + 1} '
+                    f'steps (float16 overflow; loss scale now {self.scaler.get_scale():g})')
 
 # %% ../nbs/03_mixed_precision.ipynb #cf9f58c2
 FP16_MAX = 65504.0  # float16's largest finite value
@@ -190,35 +199,42 @@ class ActivationRanges(Callback):
     def recording(self) -> bool:
         return getattr(self, 'training', False) and self.n % self.every == 0
 
-    def before_batch(self, learn): self.training, self.cur = learn.training, {}
+# %% ../nbs/03_mixed_precision.ipynb #96e48659
+@patch
+def before_batch(self: ActivationRanges, learn): self.training, self.cur = learn.training, {}
 
-    def after_batch(self, learn):
-        if not learn.training: return
-        if self.recording and self.cur:
-            vals = torch.stack(list(self.cur.values())).tolist()  # one sync per recorded step
-            self.rows.append(dict(step=self.n, loss=learn.loss.item(),
-                                  lr=learn.opt.param_groups[0]['lr'],
-                                  act=dict(zip(self.cur, vals))))
-        self.n += 1
+@patch
+def after_batch(self: ActivationRanges, learn):
+    if not learn.training: return
+    if self.recording and self.cur:
+        vals = torch.stack(list(self.cur.values())).tolist()  # one sync per recorded step
+        self.rows.append(dict(step=self.n, loss=learn.loss.item(),
+                              lr=learn.opt.param_groups[0]['lr'],
+                              act=dict(zip(self.cur, vals))))
+    self.n += 1
 
-    def after_fit(self, learn):
-        for h in self.handles: h.remove()
-        self.handles = []
+@patch
+def after_fit(self: ActivationRanges, learn):
+    for h in self.handles: h.remove()
+    self.handles = []
 
-    def peak(self) -> dict[str, float]:
-        "The largest |output| of each module over all recorded steps, largest first."
-        out = {}
-        for r in self.rows:
-            for k, v in r['act'].items(): out[k] = max(out.get(k, 0.0), v)
-        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+# %% ../nbs/03_mixed_precision.ipynb #0f46370c
+@patch
+def peak(self: ActivationRanges) -> dict[str, float]:
+    "The largest |output| of each module over all recorded steps, largest first."
+    out = {}
+    for r in self.rows:
+        for k, v in r['act'].items(): out[k] = max(out.get(k, 0.0), v)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
-    def first_over(self, limit: float = FP16_MAX) -> tuple[int, str, float] | None:
-        """The first recorded step at which a module's output passed `limit`: `(step, module,
-        value)`, or None."""
-        for r in self.rows:
-            over = [(v, k) for k, v in r['act'].items() if v > limit]
-            if over: v, k = max(over); return r['step'], k, v
-        return None
+@patch
+def first_over(self: ActivationRanges, limit: float = FP16_MAX) -> tuple[int, str, float] | None:
+    """The first recorded step at which a module's output passed `limit`: `(step, module,
+    value)`, or None."""
+    for r in self.rows:
+        over = [(v, k) for k, v in r['act'].items() if v > limit]
+        if over: v, k = max(over); return r['step'], k, v
+    return None
 
 # %% ../nbs/03_mixed_precision.ipynb #b9e19b88
 # on a CPU, bfloat16 is chosen only where it measured at least 10 % faster than float32

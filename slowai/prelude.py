@@ -15,11 +15,12 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 import torch.nn.functional as F
 from torch import nn
 
@@ -385,6 +386,7 @@ class _with_events:
     ends it early."""
     def __init__(self, name: str, cancel: type[Exception]): self.name, self.cancel = name, cancel
     def __call__(self, f):
+        @wraps(f)  # keeps its name and signature, which `patch` reads
         def wrapped(learn, *args, **kwargs):
             try:
                 learn.callback(f'before_{self.name}')
@@ -435,69 +437,82 @@ class Learner:
 
     def callback(self, event: str): run_cbs(self.cbs, event, self)
 
-    def _resolve_steps(self):
-        default = TrainCB()
-        self.steps = {}
-        for name in STEPS:
-            owners = [cb for cb in self.cbs if callable(getattr(cb, name, None))]
-            self.steps[name] = getattr(max(owners, key=lambda c: c.order),
-                                       name) if owners else getattr(default, name)
+# %% ../nbs/00_prelude.ipynb #397b4e8d
+@patch
+def _resolve_steps(self: Learner):
+    default = TrainCB()
+    self.steps = {}
+    for name in STEPS:
+        owners = [cb for cb in self.cbs if callable(getattr(cb, name, None))]
+        self.steps[name] = getattr(max(owners, key=lambda c: c.order),
+                                   name) if owners else getattr(default, name)
 
-    def predict(self): self.steps['predict'](self)
-    def get_loss(self): self.steps['get_loss'](self)
-    def backward(self): self.steps['backward'](self)
-    def step(self): self.steps['step'](self)
-    def zero_grad(self): self.steps['zero_grad'](self)
+@patch
+def predict(self: Learner): self.steps['predict'](self)
+@patch
+def get_loss(self: Learner): self.steps['get_loss'](self)
+@patch
+def backward(self: Learner): self.steps['backward'](self)
+@patch
+def step(self: Learner): self.steps['step'](self)
+@patch
+def zero_grad(self: Learner): self.steps['zero_grad'](self)
 
-    @_with_events('batch', CancelBatchException)
-    def _one_batch(self):
-        self.predict()
-        self.callback('after_predict')
-        self.get_loss()
-        self.callback('after_loss')
-        if self.training:
-            self.backward()
-            self.callback('after_backward')
-            self.step()
-            self.callback('after_step')
-            self.zero_grad()
+@patch
+@_with_events('batch', CancelBatchException)
+def _one_batch(self: Learner):
+    self.predict()
+    self.callback('after_predict')
+    self.get_loss()
+    self.callback('after_loss')
+    if self.training:
+        self.backward()
+        self.callback('after_backward')
+        self.step()
+        self.callback('after_step')
+        self.zero_grad()
 
-    @_with_events('epoch', CancelEpochException)
-    def _one_epoch(self):
-        for self.iter, self.batch in enumerate(self.dl): self._one_batch()
+# %% ../nbs/00_prelude.ipynb #43e93810
+@patch
+@_with_events('epoch', CancelEpochException)
+def _one_epoch(self: Learner):
+    for self.iter, self.batch in enumerate(self.dl): self._one_batch()
 
-    def one_epoch(self, training: bool):
-        "Run one pass over the training (`training=True`) or validation data."
-        self.model.train(training)
-        self.training = training
-        self.dl = self.dls.train if training else self.dls.valid
-        with torch.set_grad_enabled(training): self._one_epoch()
+@patch
+def one_epoch(self: Learner, training: bool):
+    "Run one pass over the training (`training=True`) or validation data."
+    self.model.train(training)
+    self.training = training
+    self.dl = self.dls.train if training else self.dls.valid
+    with torch.set_grad_enabled(training): self._one_epoch()
 
-    @_with_events('fit', CancelFitException)
-    def _fit(self, train: bool, valid: bool):
-        for self.epoch in self.epochs:
-            if train: self.one_epoch(True)
-            if valid: self.one_epoch(False)
+@patch
+@_with_events('fit', CancelFitException)
+def _fit(self: Learner, train: bool, valid: bool):
+    for self.epoch in self.epochs:
+        if train: self.one_epoch(True)
+        if valid: self.one_epoch(False)
 
-    def fit(self, n_epochs: int = 1,
-            train: bool = True, valid: bool = True,  # run the training / validation pass of each epoch
-            cbs: Sequence[Callback] = (),  # callbacks for this fit only
-            *, lr: float | None = None,  # learning rate for a new optimiser; default `self.lr`
-           ):
-        "Train for `n_epochs`; the optimiser is made on the first fit (or when `lr` is given)."
-        if not (isinstance(n_epochs, int) and n_epochs > 0):
-            raise ValueError(f'n_epochs={n_epochs!r}: expected a positive integer')
-        cbs = list(cbs)
-        self.cbs += cbs
-        self.table = None  # every fit writes a table of its own
-        try:
-            self.n_epochs, self.epochs = n_epochs, range(n_epochs)
-            if self.opt is None or lr is not None:
-                self.opt = self.opt_func(self.model.parameters(), lr=self.lr if lr is None else lr)
-            self._resolve_steps()
-            self._fit(train, valid)
-        finally:
-            for cb in cbs: self.cbs.remove(cb)
+@patch
+def fit(self: Learner, n_epochs: int = 1,
+        train: bool = True, valid: bool = True,  # run the training / validation pass of each epoch
+        cbs: Sequence[Callback] = (),  # callbacks for this fit only
+        *, lr: float | None = None,  # learning rate for a new optimiser; default `self.lr`
+       ):
+    "Train for `n_epochs`; the optimiser is made on the first fit (or when `lr` is given)."
+    if not (isinstance(n_epochs, int) and n_epochs > 0):
+        raise ValueError(f'n_epochs={n_epochs!r}: expected a positive integer')
+    cbs = list(cbs)
+    self.cbs += cbs
+    self.table = None  # every fit writes a table of its own
+    try:
+        self.n_epochs, self.epochs = n_epochs, range(n_epochs)
+        if self.opt is None or lr is not None:
+            self.opt = self.opt_func(self.model.parameters(), lr=self.lr if lr is None else lr)
+        self._resolve_steps()
+        self._fit(train, valid)
+    finally:
+        for cb in cbs: self.cbs.remove(cb)
 
 # %% ../nbs/00_prelude.ipynb #7ac442aa
 def default_device() -> torch.device:
@@ -581,37 +596,40 @@ class MetricsCB(Callback):
         self.sums = vals if self.sums is None else self.sums + vals
         self.count += n
 
-    def epoch_values(self, learn) -> list[float]:
-        """The mean of each recorded value over the pass, over every process's items when several
-        train (`learn.reduce`)."""
-        if learn.reduce is None:
-            return ((self.sums / self.count).tolist() if self.count
-                    else [float('nan')] * len(self.names))
-        sums = self.sums if self.sums is not None else torch.zeros(len(self.names))
-        total = learn.reduce(torch.cat([sums.float().to(learn.device),
-                                        torch.tensor([float(self.count)], device=learn.device)]))
-        return ((total[:-1] / total[-1]).tolist() if total[-1] > 0
-                else [float('nan')] * len(self.names))
-
-    def after_epoch(self, learn):
-        vals = self.epoch_values(learn)
-        # less what a callback spent
-        row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),
-                   # outside the pass (QualityCB)
-                   time=time.perf_counter() - self.t_epoch - getattr(learn, 'untimed', 0.))
-        learn.history.append(row)
-        out = self.printer or learn.log
-        # columns another callback fills in `learn.epoch_extras` (e.g. FID)
-        extra = getattr(learn, 'extra_columns', ())
-        if self.header_due: out(self._row(['epoch', 'pass'] + self.names + ['time', *extra]))
-        self.header_due = False
-        notes = getattr(learn, 'epoch_extras', None) or {}
-        out(self._row([learn.epoch, 'train' if learn.training else 'eval']
-                      + [f'{v:.4f}' for v in vals] + [f'{row["time"]:.1f}s']
-                      + [notes.get(c, '-') for c in extra]))
-
     @staticmethod
     def _row(items) -> str: return ' '.join(f'{str(i):>9}' for i in items)
+
+# %% ../nbs/00_prelude.ipynb #3f9e92c3
+@patch
+def epoch_values(self: MetricsCB, learn) -> list[float]:
+    """The mean of each recorded value over the pass, over every process's items when several
+    train (`learn.reduce`)."""
+    if learn.reduce is None:
+        return ((self.sums / self.count).tolist() if self.count
+                else [float('nan')] * len(self.names))
+    sums = self.sums if self.sums is not None else torch.zeros(len(self.names))
+    total = learn.reduce(torch.cat([sums.float().to(learn.device),
+                                    torch.tensor([float(self.count)], device=learn.device)]))
+    return ((total[:-1] / total[-1]).tolist() if total[-1] > 0
+            else [float('nan')] * len(self.names))
+
+@patch
+def after_epoch(self: MetricsCB, learn):
+    vals = self.epoch_values(learn)
+    # less what a callback spent
+    row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),
+               # outside the pass (QualityCB)
+               time=time.perf_counter() - self.t_epoch - getattr(learn, 'untimed', 0.))
+    learn.history.append(row)
+    out = self.printer or learn.log
+    # columns another callback fills in `learn.epoch_extras` (e.g. FID)
+    extra = getattr(learn, 'extra_columns', ())
+    if self.header_due: out(self._row(['epoch', 'pass'] + self.names + ['time', *extra]))
+    self.header_due = False
+    notes = getattr(learn, 'epoch_extras', None) or {}
+    out(self._row([learn.epoch, 'train' if learn.training else 'eval']
+                  + [f'{v:.4f}' for v in vals] + [f'{row["time"]:.1f}s']
+                  + [notes.get(c, '-') for c in extra]))
 
 # %% ../nbs/00_prelude.ipynb #984c980d
 from fastprogress.fastprogress import master_bar, progress_bar
@@ -710,45 +728,51 @@ class DivergenceCB(Callback):
         grads = [p.grad for p in learn.model.parameters() if p.grad is not None]
         if grads: self._flag(torch.isfinite(torch.stack(torch._foreach_norm(grads)).norm()))
 
-    def after_batch(self, learn):
-        if (learn.iter + 1) % self.check_every == 0:
-            self._check(learn, learn.iter - self.check_every + 1)
+# %% ../nbs/00_prelude.ipynb #eb8ff053
+@patch
+def after_batch(self: DivergenceCB, learn):
+    if (learn.iter + 1) % self.check_every == 0:
+        self._check(learn, learn.iter - self.check_every + 1)
 
-    def after_epoch(self, learn):
-        self._check(learn, (learn.iter // self.check_every) * self.check_every)
+@patch
+def after_epoch(self: DivergenceCB, learn):
+    self._check(learn, (learn.iter // self.check_every) * self.check_every)
 
-    def _check(self, learn, first: int):
-        lr = learn.opt.param_groups[0]['lr']
-        if self.bad is None or not bool(self.bad):
-            if learn.training and self.count: self._check_collapse(learn, first, lr)
-            return
-        raise TrainingDiverged(
-            f'training diverged in epoch {learn.epoch} ({"training" if learn.training else "validation"} batches '
-            f'{max(first, 0)}-{learn.iter}): the loss or gradient norm is NaN or infinite at learning rate {lr:.3g}. '
-            'Nothing from this epoch was saved. Try a lower learning rate, or a larger Adam eps (e.g. eps=1e-5).'
-            + (' Under float16 autocast the forward pass itself can overflow (an activation above 65,504). '
-               'bfloat16 has float32\'s range (MixedPrecision(torch.bfloat16), slowai_train --mixed_precision bf16), '
-               'but activations that grow without bound make float32 and bfloat16 runs collapse as well (the mixed '
-               'precision notebook measures one): lower the learning rate or lengthen its warm-up first.'
-               if learn.scaler is not None else ''))
+@patch
+def _check(self: DivergenceCB, learn, first: int):
+    lr = learn.opt.param_groups[0]['lr']
+    if self.bad is None or not bool(self.bad):
+        if learn.training and self.count: self._check_collapse(learn, first, lr)
+        return
+    raise TrainingDiverged(
+        f'training diverged in epoch {learn.epoch} ({"training" if learn.training else "validation"} batches '
+        f'{max(first, 0)}-{learn.iter}): the loss or gradient norm is NaN or infinite at learning rate {lr:.3g}. '
+        'Nothing from this epoch was saved. Try a lower learning rate, or a larger Adam eps (e.g. eps=1e-5).'
+        + (' Under float16 autocast the forward pass itself can overflow (an activation above 65,504). '
+           'bfloat16 has float32\'s range (MixedPrecision(torch.bfloat16), slowai_train --mixed_precision bf16), '
+           'but activations that grow without bound make float32 and bfloat16 runs collapse as well (the mixed '
+           'precision notebook measures one): lower the learning rate or lengthen its warm-up first.'
+           if learn.scaler is not None else ''))
 
-    def _check_collapse(self, learn, first: int, lr: float):
-        mean, self.win, self.count = self.win / self.count, None, 0
-        # all processes decide on one mean
-        if learn.reduce is not None: mean = learn.reduce(mean) / learn.world_size
-        mean = mean.item()
-        if self.first is None: self.first = mean; return
-        if mean < self.first / 2: self.low = mean if self.low is None else min(self.low, mean)
-        if self.low is not None and mean >= self.collapse * self.first:
-            raise TrainingDiverged(f'training collapsed in epoch {learn.epoch} (batches '
-                                   f'{max(first, 0)}-{learn.iter}): the mean loss climbed back to '
-                                   f'{mean:.3g} after falling from {self.first:.3g} to '
-                                   f'{self.low:.3g}, at learning rate {lr:.3g}. The network '
-                                   f'stopped learning (a DDPM loss near 1 means predicting no '
-                                   f'noise at all). '
-                                   'Nothing from this epoch was saved. Lower the peak learning '
-                                   'rate, or lengthen its warm-up (more epochs, or a larger '
-                                   'pct_start for OneCycle).')
+# %% ../nbs/00_prelude.ipynb #96b38b6e
+@patch
+def _check_collapse(self: DivergenceCB, learn, first: int, lr: float):
+    mean, self.win, self.count = self.win / self.count, None, 0
+    # all processes decide on one mean
+    if learn.reduce is not None: mean = learn.reduce(mean) / learn.world_size
+    mean = mean.item()
+    if self.first is None: self.first = mean; return
+    if mean < self.first / 2: self.low = mean if self.low is None else min(self.low, mean)
+    if self.low is not None and mean >= self.collapse * self.first:
+        raise TrainingDiverged(f'training collapsed in epoch {learn.epoch} (batches '
+                               f'{max(first, 0)}-{learn.iter}): the mean loss climbed back to '
+                               f'{mean:.3g} after falling from {self.first:.3g} to '
+                               f'{self.low:.3g}, at learning rate {lr:.3g}. The network '
+                               f'stopped learning (a DDPM loss near 1 means predicting no '
+                               f'noise at all). '
+                               'Nothing from this epoch was saved. Lower the peak learning '
+                               'rate, or lengthen its warm-up (more epochs, or a larger '
+                               'pct_start for OneCycle).')
 
 # %% ../nbs/00_prelude.ipynb #10f1a986
 def conv_block(ni: int,  # input channels

@@ -298,6 +298,34 @@ def quiet_costs(recipes, root: Path, precision: str = 'bf16') -> dict[tuple, flo
     return costs
 
 # %% ../nbs/10_recipes.ipynb #0db19b63
+def _known_costs(root: Path) -> dict:
+    """The seconds per step that an earlier start of the study timed, by `_cost_key`: recipes of
+    the same cost keep the same steps when it restarts."""
+    costs = {}
+    for done in root.glob('*/recipe.json'):
+        info = json.loads(done.read_text())
+        costs.setdefault(_cost_key(Recipe(**{k: tuple(v) if isinstance(v, list) else v for k,
+                                             v in info.items()
+                                             if k in {f.name for f in fields(Recipe)}})),
+                         info['probe_seconds'])
+    return costs
+
+def _score_snapshots(r: Recipe, d: Path, trained: list[dict], *, n: int, seed: int) -> list[dict]:
+    """Score the snapshots of recipe `r` in `d` that `quality.csv` does not hold yet, writing it
+    after each; returns all its rows."""
+    scored = read_rows(d/'quality.csv') if (d/'quality.csv').exists() else []
+    for row in trained[len(scored):]:
+        q = score_snapshot(r, d/f"step-{int(row['step'])}.safetensors", n, seed=seed)
+        scored.append(dict(step=row['step'], minutes=round(row['seconds'] / 60, 2),
+                           **{k: q[k]
+                              for k in ('fid', 'kid', 'precision', 'recall', 'static', 'n',
+                                        'sample_seconds')}))
+        _write_rows(d/'quality.csv', scored)
+        print(f"{r.name}: step {int(row['step'])}, FID {q['fid']:.2f}, "
+              f"recall {q['recall']:.3f}", flush=True)
+    return scored
+
+# %% ../nbs/10_recipes.ipynb #90478979
 def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
               # each recipe's training budget, turned into steps by timing its U-Net
               minutes: float = 10.,
@@ -308,14 +336,8 @@ def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
              ) -> list[dict]:
     """Train every recipe for the same minutes and score each snapshot: a row per snapshot, or one
     with `diverged` for a recipe that collapsed; resumable."""
-    root, costs, out = Path(root), {}, []
-    # costs timed by an earlier start: recipes of the same cost keep the same steps
-    for done in root.glob('*/recipe.json'):
-        info = json.loads(done.read_text())
-        costs.setdefault(_cost_key(Recipe(**{k: tuple(v) if isinstance(v, list) else v for k,
-                                             v in info.items()
-                                             if k in {f.name for f in fields(Recipe)}})),
-                         info['probe_seconds'])
+    root, out = Path(root), []
+    costs = _known_costs(root)
     for r in recipes:
         d = root/_slug(r.name)
         info = json.loads((d/'recipe.json').read_text()) if (d/'recipe.json').exists() else None
@@ -341,15 +363,7 @@ def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
             out.append(dict(recipe=r.name, diverged=(d/'diverged.txt').read_text()))
             continue
         trained = read_rows(d/'train.csv')
-        scored = read_rows(d/'quality.csv') if (d/'quality.csv').exists() else []
-        for row in trained[len(scored):]:
-            q = score_snapshot(r, d/f"step-{int(row['step'])}.safetensors", n, seed=seed)
-            scored.append(dict(step=row['step'], minutes=round(row['seconds'] / 60, 2),
-                               **{k: q[k]
-                                  for k in ('fid', 'kid', 'precision', 'recall', 'static', 'n',
-                                            'sample_seconds')}))
-            _write_rows(d/'quality.csv', scored)
-            print(f"{r.name}: step {int(row['step'])}, FID {q['fid']:.2f}, recall {q['recall']:.3f}", flush=True)
+        scored = _score_snapshots(r, d, trained, n=n, seed=seed)
         out += [dict(recipe=r.name, **s, img_per_s=t['img_per_s'], loss=t['loss']) for s,
                 t in zip(scored, trained)]
     return out

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from fastcore.basics import patch
+
 try: import fcntl  # advisory file locks (POSIX)
 except ImportError: fcntl = None
 
@@ -451,65 +453,72 @@ class RunCB(Callback):
         self.quality = [dict(q) for q in state.get('quality', [])]
         self.restored = True
 
-    def before_fit(self, learn):
-        self.writes = learn.is_main  # one writer among several processes
-        # the EMA callback of `recipe_learner`, if the run keeps one
-        self.ema = getattr(learn, 'ema', None)
-        # a checkpoint from before the losses travelled in them: take the finished epochs' from the
-        # files
-        if not self.restored:
-            first = learn.epochs.start if isinstance(learn.epochs, range) else 0
-            self.rows = [r for r in read_losses(self.run) if r['epoch'] < first]
-            self.batches = [b for b in read_batch_losses(self.run) if b['epoch'] < first]
-            self.quality = [q for q in read_quality(self.run) if q['epoch'] < first]
+# %% ../nbs/07_runs.ipynb #4896a4ae
+@patch
+def before_fit(self: RunCB, learn):
+    self.writes = learn.is_main  # one writer among several processes
+    # the EMA callback of `recipe_learner`, if the run keeps one
+    self.ema = getattr(learn, 'ema', None)
+    # a checkpoint from before the losses travelled in them: take the finished epochs' from the
+    # files
+    if not self.restored:
+        first = learn.epochs.start if isinstance(learn.epochs, range) else 0
+        self.rows = [r for r in read_losses(self.run) if r['epoch'] < first]
+        self.batches = [b for b in read_batch_losses(self.run) if b['epoch'] < first]
+        self.quality = [q for q in read_quality(self.run) if q['epoch'] < first]
 
-    def before_epoch(self, learn):
-        # where this epoch's batch order comes from, and how many batches a resume leaves out
-        if learn.training:
-            self.loader_state, self.skipped = (learn.dls.train.generator.get_state(),
-                                               learn.dls.train.skip)
-            self.batch_losses = []
+@patch
+def before_epoch(self: RunCB, learn):
+    # where this epoch's batch order comes from, and how many batches a resume leaves out
+    if learn.training:
+        self.loader_state, self.skipped = (learn.dls.train.generator.get_state(),
+                                           learn.dls.train.skip)
+        self.batch_losses = []
 
-    def after_batch(self, learn):
-        """Record the batch's loss; on a stop request (Ctrl-C), save a checkpoint at this batch
-        boundary and end the fit."""
-        if learn.training:
-            self.batch_losses.append(dict(epoch=learn.epoch, batch=self.skipped + learn.iter,
-                                          loss=learn.loss.item()))
-        if not (self.stop_requested and learn.training): return
-        done = self.skipped + learn.iter + 1
-        if self.writes:
-            save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}-batch-{done:06d}.safetensors', learn,
-                            learn.epoch - 1, batches_done=done, loader_state=self.loader_state)
-        self.interrupted_at = (learn.epoch, done)
+@patch
+def after_batch(self: RunCB, learn):
+    """Record the batch's loss; on a stop request (Ctrl-C), save a checkpoint at this batch
+    boundary and end the fit."""
+    if learn.training:
+        self.batch_losses.append(dict(epoch=learn.epoch, batch=self.skipped + learn.iter,
+                                      loss=learn.loss.item()))
+    if not (self.stop_requested and learn.training): return
+    done = self.skipped + learn.iter + 1
+    if self.writes:
+        save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}-batch-{done:06d}.safetensors', learn,
+                        learn.epoch - 1, batches_done=done, loader_state=self.loader_state)
+    self.interrupted_at = (learn.epoch, done)
+    raise CancelFitException()
+
+# %% ../nbs/07_runs.ipynb #b419e2ee
+@patch
+def after_epoch(self: RunCB, learn):
+    if learn.training: return  # write once per epoch, after its validation pass
+    if self.writes: self._write(learn)
+    # Ctrl-C came during validation: this epoch is saved whole, stop here
+    if self.stop_requested:
+        self.interrupted_at = (learn.epoch + 1, 0)
         raise CancelFitException()
 
-    def after_epoch(self, learn):
-        if learn.training: return  # write once per epoch, after its validation pass
-        if self.writes: self._write(learn)
-        # Ctrl-C came during validation: this epoch is saved whole, stop here
-        if self.stop_requested:
-            self.interrupted_at = (learn.epoch + 1, 0)
-            raise CancelFitException()
-
-    def _write(self, learn):
-        e = learn.epoch
-        self.rows = ([r for r in self.rows if r['epoch'] < e]
-                     + [dict(epoch=r['epoch'], split='train' if r['train'] else 'eval',
-                             loss=r['loss'], seconds=r['time']) for r in learn.history[-2:]])
-        self.batches = [b for b in self.batches if b['epoch'] < e] + self.batch_losses
-        scored = getattr(learn, 'quality', None)  # this epoch's scores, from QualityCB
-        self.quality = ([q for q in self.quality if q['epoch'] < e]
-                        + ([scored] if scored and scored['epoch'] == e else []))
-        info = self.info | dict(epochs_done=e + 1,
-                                processes=learn.world_size) | best_of(self.quality)
-        with staged_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model,
-                             self.ddpm) as (stage, sha):
-            ckpt = save_checkpoint(self.run/'checkpoints'/f'epoch-{e:04d}.safetensors', learn, e,
-                                   unet_sha256=sha)
-            fault_point('checkpoint')
-            commit(self.run, stage, sha, ckpt, rows=self.rows, batches=self.batches, info=info,
-                   keep=self.keep, quality=self.quality)
+@patch
+def _write(self: RunCB, learn):
+    e = learn.epoch
+    self.rows = ([r for r in self.rows if r['epoch'] < e]
+                 + [dict(epoch=r['epoch'], split='train' if r['train'] else 'eval',
+                         loss=r['loss'], seconds=r['time']) for r in learn.history[-2:]])
+    self.batches = [b for b in self.batches if b['epoch'] < e] + self.batch_losses
+    scored = getattr(learn, 'quality', None)  # this epoch's scores, from QualityCB
+    self.quality = ([q for q in self.quality if q['epoch'] < e]
+                    + ([scored] if scored and scored['epoch'] == e else []))
+    info = self.info | dict(epochs_done=e + 1,
+                            processes=learn.world_size) | best_of(self.quality)
+    with staged_pipeline(self.run, self.ema.model if self.ema else learn.unwrapped_model,
+                         self.ddpm) as (stage, sha):
+        ckpt = save_checkpoint(self.run/'checkpoints'/f'epoch-{e:04d}.safetensors', learn, e,
+                               unet_sha256=sha)
+        fault_point('checkpoint')
+        commit(self.run, stage, sha, ckpt, rows=self.rows, batches=self.batches, info=info,
+               keep=self.keep, quality=self.quality)
 
 # %% ../nbs/07_runs.ipynb #c82d1e4f
 def checkpoint_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -659,87 +668,94 @@ class RunConfig(TrainConfig):
                                'the epoch at which the one-cycle learning rate schedule began (a '
                                'changed --epochs starts a new one)', cli=False)
 
-    def check(self):
-        super().check()
-        _need(self.seed is not None, 'seed', self.seed,
-              'a run needs a seed (0 or more): its resume replays the random draws it made')
-        _need(_number(self.samples, True) and self.samples >= 0, 'samples', self.samples,
-              'must be 0 or more')
-        _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision,
-              f'expected one of {", ".join(PRECISIONS)}')
-        levels = attention_levels(self.attention)
-        _need(levels is not None, 'attention', self.attention, 'expected resolutions from 32, 16, 8 and 4, comma-separated '
-              '(such as 16,8,4), or none')
-        # the rule `fashion_unet` applies
-        problem = _head_dim_problem(self.head_dim, _UNET_CHANNELS, levels)
-        _need(problem is None, 'head_dim', self.head_dim, problem)
-        _need(self.min_snr is None or (_number(self.min_snr) and 0 < self.min_snr <= 1e4),
-              'min_snr', self.min_snr,
-              'expected a positive gamma up to 10,000 (5 is usual), or None for an unweighted loss')
-        _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
-              'the share of dropped labels must be from 0 up to 1 (not 1)')
-        _need(self.init_from is None
-              or (isinstance(self.init_from, str) and self.init_from.strip() != ''), 'init_from',
-              self.init_from, 'expected pretrained or a run folder')
-        _need(_number(self.cycle_start, True) and 0 <= self.cycle_start < self.epochs,
-              'cycle_start', self.cycle_start, 'must be an epoch of the run')
-        _need(self.eval_every is None
-              or (_number(self.eval_every, True) and 0 <= self.eval_every <= _MAX_EPOCHS),
-              'eval_every', self.eval_every,
-              f'must be a number of epochs from 0 (never) to {_MAX_EPOCHS:,}')
-        _need(_number(self.eval_n, True) and MIN_EVAL_N <= self.eval_n <= _TRAIN_IMAGES, 'eval_n',
-              self.eval_n, f'must be from {MIN_EVAL_N} (FID over the '
-              f'classifier\'s 128 features needs more samples than features) to {_TRAIN_IMAGES:,}')
+# %% ../nbs/07_runs.ipynb #6219ecd7
+@patch
+def check(self: RunConfig):
+    "Refuse a setting that cannot work, naming it and what to give instead."
+    TrainConfig.check(self)
+    _need(self.seed is not None, 'seed', self.seed,
+          'a run needs a seed (0 or more): its resume replays the random draws it made')
+    _need(_number(self.samples, True) and self.samples >= 0, 'samples', self.samples,
+          'must be 0 or more')
+    _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision,
+          f'expected one of {", ".join(PRECISIONS)}')
+    levels = attention_levels(self.attention)
+    _need(levels is not None, 'attention', self.attention,
+          'expected resolutions from 32, 16, 8 and 4, comma-separated (such as 16,8,4), or none')
+    # the rule `fashion_unet` applies
+    problem = _head_dim_problem(self.head_dim, _UNET_CHANNELS, levels)
+    _need(problem is None, 'head_dim', self.head_dim, problem)
+    _need(self.min_snr is None or (_number(self.min_snr) and 0 < self.min_snr <= 1e4),
+          'min_snr', self.min_snr,
+          'expected a positive gamma up to 10,000 (5 is usual), or None for an unweighted loss')
+    _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
+          'the share of dropped labels must be from 0 up to 1 (not 1)')
+    _need(self.init_from is None
+          or (isinstance(self.init_from, str) and self.init_from.strip() != ''), 'init_from',
+          self.init_from, 'expected pretrained or a run folder')
+    _need(_number(self.cycle_start, True) and 0 <= self.cycle_start < self.epochs,
+          'cycle_start', self.cycle_start, 'must be an epoch of the run')
+    _need(self.eval_every is None
+          or (_number(self.eval_every, True) and 0 <= self.eval_every <= _MAX_EPOCHS),
+          'eval_every', self.eval_every,
+          f'must be a number of epochs from 0 (never) to {_MAX_EPOCHS:,}')
+    _need(_number(self.eval_n, True) and MIN_EVAL_N <= self.eval_n <= _TRAIN_IMAGES, 'eval_n',
+          self.eval_n, f'must be from {MIN_EVAL_N} (FID over the '
+          f'classifier\'s 128 features needs more samples than features) to {_TRAIN_IMAGES:,}')
 
-    @property
-    def attention_levels(self) -> tuple[bool, ...]:
-        "Whether each U-Net level, from 32×32 down to 4×4, attends (`fashion_unet`'s `attention`)."
-        return attention_levels(self.attention)
+# %% ../nbs/07_runs.ipynb #383e0840
+@patch(as_prop=True)
+def attention_levels(self: RunConfig) -> tuple[bool, ...]:
+    "Whether each U-Net level, from 32×32 down to 4×4, attends (`fashion_unet`'s `attention`)."
+    return attention_levels(self.attention)
 
-    @property
-    def scoring_every(self) -> int:
-        """Epochs between scorings: `eval_every`, or by default every epoch (never for a `--subset`
-        run, whose samples say little)."""
-        return self.eval_every if self.eval_every is not None else 0 if self.subset else 1
+@patch(as_prop=True)
+def scoring_every(self: RunConfig) -> int:
+    """Epochs between scorings: `eval_every`, or by default every epoch (never for a `--subset`
+    run, whose samples say little)."""
+    return self.eval_every if self.eval_every is not None else 0 if self.subset else 1
 
-    def to_json(self) -> dict:
-        """The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the
-        run)."""
-        d = dict(format_version=RUN_FORMAT)
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in _NESTED or (f.name in _OMITTED and value == _OMITTED[f.name]): continue
-            d[_STORED_AS.get(f.name, f.name)] = value
-        d['ddpm'] = DDPM(self.n_steps).config()
-        if self.conditional:
-            d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
-        return d
+# %% ../nbs/07_runs.ipynb #02aa7a6e
+@patch
+def to_json(self: RunConfig) -> dict:
+    """The settings as `slowai.json` stores them (`epochs_done` and `processes` are added by the
+    run)."""
+    d = dict(format_version=RUN_FORMAT)
+    for f in fields(self):
+        value = getattr(self, f.name)
+        if f.name in _NESTED or (f.name in _OMITTED and value == _OMITTED[f.name]): continue
+        d[_STORED_AS.get(f.name, f.name)] = value
+    d['ddpm'] = DDPM(self.n_steps).config()
+    if self.conditional:
+        d['conditional'] = dict(num_classes=NUM_CLASSES, p_uncond=self.p_uncond)
+    return d
 
-    @classmethod
-    def from_json(cls, info: dict) -> RunConfig:
-        """The config stored in a run's `slowai.json`; a setting an older run lacks gets its row of
-        `MIGRATIONS`."""
-        if not isinstance(info, dict):
-            raise ConfigError('slowai.json', type(info).__name__,
-                              'expected a JSON object of settings')
-        cond = info.get('conditional') or {}
-        kw = {}
-        try:
-            for f in fields(cls):
-                key = _STORED_AS.get(f.name, f.name)
-                if f.name == 'n_steps': kw[f.name] = info['ddpm']['n_steps']
-                elif f.name == 'conditional': kw[f.name] = bool(cond)
-                elif f.name == 'p_uncond': kw[f.name] = cond.get('p_uncond', f.default)
-                elif key in info: kw[f.name] = info[key]
-                elif f.name in MIGRATIONS: kw[f.name] = MIGRATIONS[f.name][0]
-                else: raise KeyError(key)
-            return cls(**kw)
-        except KeyError as e:
-            raise ConfigError('slowai.json', sorted(info),
-                              f'the setting {e.args[0]!r} is missing') from None
-        except TypeError as e:
-            raise ConfigError('slowai.json', sorted(info),
-                              f'a setting has the wrong form ({e})') from None
+# %% ../nbs/07_runs.ipynb #10454039
+@patch(cls_method=True)
+def from_json(cls: RunConfig, info: dict) -> RunConfig:
+    """The config stored in a run's `slowai.json`; a setting an older run lacks gets its row of
+    `MIGRATIONS`."""
+    if not isinstance(info, dict):
+        raise ConfigError('slowai.json', type(info).__name__,
+                          'expected a JSON object of settings')
+    cond = info.get('conditional') or {}
+    kw = {}
+    try:
+        for f in fields(cls):
+            key = _STORED_AS.get(f.name, f.name)
+            if f.name == 'n_steps': kw[f.name] = info['ddpm']['n_steps']
+            elif f.name == 'conditional': kw[f.name] = bool(cond)
+            elif f.name == 'p_uncond': kw[f.name] = cond.get('p_uncond', f.default)
+            elif key in info: kw[f.name] = info[key]
+            elif f.name in MIGRATIONS: kw[f.name] = MIGRATIONS[f.name][0]
+            else: raise KeyError(key)
+        return cls(**kw)
+    except KeyError as e:
+        raise ConfigError('slowai.json', sorted(info),
+                          f'the setting {e.args[0]!r} is missing') from None
+    except TypeError as e:
+        raise ConfigError('slowai.json', sorted(info),
+                          f'a setting has the wrong form ({e})') from None
 
 # %% ../nbs/07_runs.ipynb #71b2707b
 # how `slowai.json` (format 2) stores a `RunConfig`: each field under its name, but for these
@@ -771,35 +787,46 @@ _CARD_SETTINGS = {'epochs': 'epochs', 'bs': 'batch size', 'lr': 'peak learning r
                   'min_snr': 'min-SNR loss weighting gamma',
                   'init_from': 'started from the weights of', 'processes': 'processes'}
 
-def shown_scores(run: Path) -> dict | None:
-    """The `eval-*.json` of `run` that its card shows (with its file name): the most model calls per
-    image, then the newest (a fresh clone's file times are the checkout's, so calls decide first)."""
+def card_scores(run: Path) -> list[dict]:
+    """The readable `eval-*.json` files of `run`, each with its file name, in the order its card
+    lists them: fewest model calls per image first, then by name (never by file time, which a
+    fresh clone sets in checkout order)."""
     found = []
     for p in run.glob('eval-*.json'):
         try: s = json.loads(p.read_text()) | dict(file=p.name)
         except (OSError, ValueError): continue
-        calls = s.get('model_calls_per_image')
-        found.append((calls if isinstance(calls, (int, float)) else 0, p.stat().st_mtime, p.name, s))
-    return max(found, key=lambda f: f[:3])[3] if found else None
+        calls = s.get('model_calls_per_image', s.get('steps'))
+        found.append((calls if isinstance(calls, (int, float)) else 0, p.name, s))
+    return [s for *_, s in sorted(found, key=lambda f: f[:2])]
 
 # %% ../nbs/07_runs.ipynb #81d0581c
+_SCORE_KEYS = ('fid', 'kid', 'precision', 'recall', 'static', 'label_agreement')
+
 def _card_scores(run: Path) -> str:
-    s = shown_scores(run)
-    if s is None:
+    found = card_scores(run)
+    if not found:
         return ('Not scored yet: `slowai_eval` writes `eval-*.json` beside the model, and the card '
-                'shows the one with the most model calls per image.')
-    keys = [k for k in ('fid', 'kid', 'precision', 'recall', 'static', 'label_agreement')
-            if isinstance(s.get(k), (int, float))]
-    how = ', '.join(f'{k} {s[k]}'
-                    for k in ('sampler', 'schedule', 'steps', 'eta', 'guidance', 'n', 'seed')
-                    if k in s)
-    return (f'From `{s["file"]}` ({how}), against the Fashion-MNIST test set on the features of '
-            f'slowai\'s shipped classifier:\n\n' '| ' + ' | '.join(keys) + ' |\n|'
-            + '---:|' * len(keys) + '\n| ' + ' | '.join(f'{s[k]:.4g}' for k in keys) + ' |')
+                'lists them.')
+    keys = [k for k in _SCORE_KEYS if any(isinstance(s.get(k), (int, float)) for s in found)]
+    def how(s):  # the sampler's settings that are not its defaults
+        eta = f" eta {s['eta']:g}" if s.get('sampler') == 'ddim' and 'eta' in s else ''
+        sched = f" {s['schedule']}" if s.get('schedule', 'trailing') != 'trailing' else ''
+        w = f" w {s['guidance']:g}" if 'guidance' in s else ''
+        return f"{s.get('sampler', '?')}{eta}{sched}{w}"
+    cell = lambda v: f'{v:.4g}' if isinstance(v, (int, float)) else ''
+    rows = [f"| {how(s)} | {s.get('model_calls_per_image', s.get('steps', ''))} | {s.get('n', '')} "
+            f"| {s.get('seed', '')} | " + ' | '.join(cell(s.get(k)) for k in keys) + ' |'
+            for s in found]
+    return ('From the `eval-*.json` files beside the model, against the Fashion-MNIST test set on '
+            'the features of slowai\'s shipped classifier:\n\n'
+            '| sampler | calls | n | seed | ' + ' | '.join(keys) + ' |\n|---|'
+            + '---:|' * (3 + len(keys)) + '\n' + '\n'.join(rows))
 
 def _card_use(run: Path, cond: bool) -> str:
+    from slowai.cli import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS  # the command line's
     name = run.name
-    fn, draw = ('guided_sample', "labels='sneaker', guidance=2., ") if cond else ('sample', '')
+    fn, draw = (('guided_sample', f"labels='sneaker', guidance={DEFAULT_GUIDANCE}, ") if cond
+                else ('sample', ''))
     plain = ('A `DDPMPipeline` calls the U-Net without class labels, so a conditional model is sampled with slowai, or by '
              'passing `class_labels=` to `UNet2DModel.from_pretrained(folder, subfolder="unet")` in your own loop.' if cond else
              f"```python\nfrom diffusers import DDPMPipeline\npipe = DDPMPipeline.from_pretrained('{name}')\n"
@@ -808,7 +835,7 @@ def _card_use(run: Path, cond: bool) -> str:
     return (f"With slowai (`pip install \"slowai @ git+https://github.com/slowai/slowai\"`):\n\n```sh\nslowai_sample --run {name} "
             f"--out grid.png{' --label sneaker' if cond else ''}\n```\n\n```python\nfrom slowai import {fn}\n"
             f"from slowai.runs import load_run\nddpm, model, info = load_run('{name}')\nimages = {fn}(ddpm, model, "
-            f"(16, 1, 32, 32), 'ddim', {draw}steps=50, eta=1.)  # [-0.5, 0.5]\n```\n\n"
+            f"(16, 1, 32, 32), '{DEFAULT_SAMPLER}', {draw}steps={DEFAULT_STEPS})  # [-0.5, 0.5]\n```\n\n"
             f"With plain diffusers:\n\n{plain}")
 
 # %% ../nbs/07_runs.ipynb #f65d0b13
@@ -840,8 +867,8 @@ def model_card(run: Path,
     for r in rows: losses.setdefault(r['epoch'], {})[r['split']] = r['loss']
     losses_png = ('![training and evaluation loss](losses.png)' if (run/'losses.png').is_file()
                   else '')
-    samples = (f'![samples drawn by this model](samples.png)\n\nDrawn when training ended, with '
-               f'the command line\'s default sampler.' if (run/'samples.png').is_file()
+    samples = ('![samples drawn by this model](samples.png)\n\nDrawn by the run when its '
+               'training ended.' if (run/'samples.png').is_file()
                else 'No sample grid yet: `slowai_train` draws `samples.png` when training ends.')
     body = [f"# {run.name}: a {'class-conditional ' if cond else ''}DDPM for Fashion-MNIST",
             f"A diffusers `UNet2DModel` that predicts the noise in 32×32 grey Fashion-MNIST images (pixels in [-0.5, 0.5]), "

@@ -2,8 +2,8 @@
 
 1. 64 samples from the model that ships with slowai (`slowai_sample --pretrained`), with the default sampler,
    and 80 from the shipped class-conditional model, eight of each class (`slowai_sample --pretrained --label all`);
-2. FID, KID, precision and recall of 1,000 samples at 20 model calls each against the test set
-   (`slowai_eval --pretrained --steps 20`: 2.5 times fewer calls than the default, for a demo that fits in five minutes);
+2. FID, KID, precision and recall of 1,000 samples against the test set (`slowai_eval --pretrained`, with the
+   default sampler: DPM-Solver++ 3M SDE, 20 model calls each);
 3. a short training run from scratch on the CPU (`slowai_train`), to show the loop a real run goes through.
 
     python tools/demo.py [extra slowai_train options]
@@ -32,7 +32,7 @@ def run(*args: str):
 t0 = time.perf_counter()
 run('slowai_sample', '--pretrained', '--n', '64', '--out', str(out/'pretrained.png'))
 run('slowai_sample', '--pretrained', '--label', 'all', '--n', '80', '--out', str(out/'classes.png'))
-run('slowai_eval', '--pretrained', '--n', '1000', '--steps', '20', '--out', str(out/'pretrained-eval.json'))
+run('slowai_eval', '--pretrained', '--n', '1000', '--out', str(out/'pretrained-eval.json'))
 res = json.loads((out/'pretrained-eval.json').read_text())
 t_pre = time.perf_counter() - t0
 run('slowai_train', '--out', str(out/'train'), *TRAIN, *sys.argv[1:])
@@ -41,7 +41,7 @@ from slowai.eval import evaluate  # the floor: 1,000 real training images scored
 from slowai.prelude import load_fashion_mnist, to_model_images
 floor = evaluate(to_model_images(load_fashion_mnist('train')[0][:1000]), seed=res['seed'])
 print(f'''
-== the shipped model ({res["sampler"]}, eta {res["eta"]:g}, {res["steps"]} model calls per image, {res["n"]:,} samples, seed {res["seed"]})
+== the shipped model ({res["sampler"]}, {res["model_calls_per_image"]} model calls per image, {res["n"]:,} samples, seed {res["seed"]})
    FID {res["fid"]:.2f}   KID x1000 {1e3 * res["kid"]:.2f} +- {1e3 * res["kid_std"]:.2f}   precision {res["precision"]:.3f}   recall {res["recall"]:.3f}   static {res["static"]:.1%}
    1,000 real training images, scored the same way (the best a model can do at this n):
    FID {floor["fid"]:.2f}   KID x1000 {1e3 * floor["kid"]:.2f} +- {1e3 * floor["kid_std"]:.2f}   precision {floor["precision"]:.3f}   recall {floor["recall"]:.3f}   static {floor["static"]:.1%}

@@ -6,7 +6,8 @@ its schedule, its losses (`losses.csv`, `batch_losses.csv`, `losses.png`), the s
 and `training.json`: the run's settings, the command that trained it, the CPU and the arithmetic (what `auto` picked there), from which the conditional notebook writes
 the model card; a run started with `--init_from pretrained` also keeps the record of the model it started from
 (`started_from`). The folder is built beside the old one and swapped in whole. Then `slowai_eval --pretrained` scores
-the shipped copy (n images, DDIM eta 1 at 20 and at 50 calls, seed 0) into the folder, where the card finds them.
+the shipped copy (n images, seed 0) with the default sampler and with DDIM eta 1 at 20 and at 50 calls, the
+sampler runs score themselves with and the one older tables use, into the folder, where the card lists them.
 """
 import argparse
 import json
@@ -17,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from slowai.cli import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS
 from slowai.mixed import cpu_name, cpu_precision
 from slowai.pretrained import CONDITIONAL_DIR, PRETRAINED_DIR, save_pretrained_ddpm
 from slowai.runs import RunError, load_run
@@ -54,9 +56,11 @@ os.replace(stage, dest)
 shutil.rmtree(old, ignore_errors=True)
 print(f'shipped {a.run} as {dest.relative_to(ROOT)}: {sorted(f.name for f in dest.iterdir())}')
 
-guided = ['--guidance', '2'] if info.get('conditional') else []
-for steps in (20, 50):  # the card shows the 50-call scores, the most calls
-    scores = dest/f'eval-ddim-eta1-{steps}-{"w2-" if guided else ""}{a.n}.json'
-    cmd = [str(Path(sys.executable).with_name('slowai_eval')), '--pretrained', '--n', str(a.n), '--steps', str(steps), '--out', str(scores), *guided]
+guided = ['--guidance', f'{DEFAULT_GUIDANCE:g}'] if info.get('conditional') else []
+w = f'w{DEFAULT_GUIDANCE:g}-' if guided else ''
+for name, how in ((f'eval-{DEFAULT_SAMPLER}-{DEFAULT_STEPS}-{w}{a.n}.json', []),  # the default sampler
+                  *((f'eval-ddim-eta1-{steps}-{w}{a.n}.json', ['--sampler', 'ddim', '--eta', '1', '--steps', str(steps)])
+                    for steps in (20, 50))):
+    cmd = [str(Path(sys.executable).with_name('slowai_eval')), '--pretrained', '--n', str(a.n), *how, '--out', str(dest/name), *guided]
     print('$', ' '.join(cmd[1:]), flush=True)
     if subprocess.run(cmd).returncode: sys.exit(f'ship: slowai_eval failed; {dest} holds the new model, unscored')
