@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from fastcore.basics import patch_to
 from fastcore.docments import docments
-from fastcore.script import anno_parser, call_parse
+from fastcore.meta import delegates
+from fastcore.script import Param, anno_parser, call_parse
 from tqdm.auto import tqdm
 
 from .prelude import (Callback, DataError, MetricsCB, TrainingDiverged, default_device,
@@ -32,7 +33,7 @@ from .prelude import (Callback, DataError, MetricsCB, TrainingDiverged, default_
 from .ddpm import (DDPM, ConfigError, config_options, fashion_unet, is_conditional,
                          recipe_learner)
 from .conditional import (ConditionalDDPM, balanced_labels, guided_sample,
-                                guided_sampler_problem, label_index)
+                                GUIDED_MIN_ETA, guided_sampler_problem, label_index)
 from .init import init_ddpm
 from .mixed import MixedPrecision, cpu_precision
 from .pretrained import load_pretrained
@@ -880,87 +881,76 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
         print(f'run saved in {run}: {", ".join(files)} (load with slowai_sample --run {run})')
 
 # %% ../nbs/07_cli.ipynb #e27f9338
+def _sampling_options(
+        *,
+        sampler: Param(f'ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, '
+                       f'dpm++3m-sde, unipc, euler, heun or deis; default: {DEFAULT_SAMPLER}, '
+                       f'{DEFAULT_STEPS} steps; with a class, ddim needs eta {GUIDED_MIN_ETA:g} '
+                       'or more and ddpm every step of the schedule', str) = None,
+        steps: Param(f'model calls per image; default {DEFAULT_STEPS} with the default sampler, '
+                     "all the schedule's steps with a named one", int) = None,
+        # DDIM's noise, from 0 (deterministic) to 1 (like DDPM); only with --sampler ddim
+        eta: float = None,
+        # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even in
+        # log-SNR)
+        schedule: str = 'trailing',
+        # every sampler but ddpm: do not clamp the predicted clean image to the data range
+        no_clip: bool = False,
+        device: str = None,  # cpu, cuda or mps; default: CPU
+        guidance: Param('conditional models: classifier-free guidance w (0 ignores the label, 1 '
+                        f'conditional; default {DEFAULT_GUIDANCE:g}); with --pretrained, picks '
+                        'the conditional model', float) = None,
+        # auto (bf16 on a CPU where it measured at least 1.1 times as fast), no or bf16
+        mixed_precision: str = 'auto',
+        # best (the epoch with the lowest FID while training) or an epoch number (0 first); default:
+        # the final model
+        epoch: str = None,
+       ):
+    """The options `slowai_sample` and `slowai_eval` share, declared once: both take them through
+    `delegates`, and `sampling_kwargs` hands them on. Three are `Param`s, whose help is built from
+    the defaults it names."""
+
+def sampling_kwargs(no_clip: bool = False, **options) -> dict:
+    "`_sampling_options` as `sample_run` and `eval_run` take them."
+    return dict(clip=not no_clip, **options)
+
+# %% ../nbs/07_cli.ipynb #acfd0f57
 @call_parse
+@delegates(_sampling_options)
 def slowai_sample(run: str = None,  # a run folder written by slowai_train
                   # sample from the model that ships with slowai instead of a run
                   pretrained: bool = False,
                   out: str = 'samples.png',  # the PNG grid to write
                   n: int = 16,  # number of images
                   *, seed: int = 0,  # seed of the starting noise
-                  # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde,
-                  # unipc, euler, heun or deis; default: dpm++3m-sde, 20 steps; with a class, ddim
-                  # needs eta 0.75 or more and ddpm every step of the schedule
-                  sampler: str = None,
-                  # model calls per image; default 20 with the default sampler, all the schedule's
-                  # steps with a named one
-                  steps: int = None,
-                  # DDIM's noise, from 0 (deterministic) to 1 (like DDPM); only with --sampler ddim
-                  eta: float = None,
-                  # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even
-                  # in log-SNR)
-                  schedule: str = 'trailing',
-                  # every sampler but ddpm: do not clamp the predicted clean image to the data range
-                  no_clip: bool = False,
-                  device: str = None,  # cpu, cuda or mps; default: CPU
                   # conditional models: the class to draw, by name (sneaker, "ankle boot") or index
                   # 0-9, or all (every class, a row each, the default)
                   label: str = None,
-                  # conditional models: classifier-free guidance w (0 ignores the label, 1
-                  # conditional); default 1.75
-                  guidance: float = None,
-                  # auto (bf16 on a CPU where it measured at least 1.1 times as fast), no or bf16
-                  mixed_precision: str = 'auto',
-                  # best (the epoch with the lowest FID while training) or an epoch number (0
-                  # first); default: the final model
-                  epoch: str = None,
+                  **kwargs,  # the sampling options of `_sampling_options`
                  ):
     """Sample images from a trained run, or a shipped model, and save them as a PNG grid; with
     --pretrained, --label picks the conditional model."""
-    sample_run(run, out, n, seed, sampler=sampler, steps=steps, device=device, eta=eta,
-               clip=not no_clip, pretrained=pretrained, label=label, guidance=guidance,
-               mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
+    sample_run(run, out, n, seed, pretrained=pretrained, label=label, **sampling_kwargs(**kwargs))
     print(f'wrote {out}')
 
 # %% ../nbs/07_cli.ipynb #1dd9dc1e
 @call_parse
+@delegates(_sampling_options)
 def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 pretrained: bool = False,  # score the model that ships with slowai instead of a run
                 n: int = 10_000,  # number of samples to score
-                # ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, dpm++3m-sde,
-                # unipc, euler, heun or deis; default: dpm++3m-sde, 20 steps; with a class, ddim
-                # needs eta 0.75 or more and ddpm every step of the schedule
-                sampler: str = None,
-                # model calls per image; default 20 with the default sampler, all the schedule's
-                # steps with a named one
-                *, steps: int = None,
-                # DDIM's noise, from 0 (deterministic) to 1 (like DDPM); only with --sampler ddim
-                eta: float = None,
-                # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even
-                # in log-SNR)
-                schedule: str = 'trailing',
-                # every sampler but ddpm: do not clamp the predicted clean image to the data range
-                no_clip: bool = False,
-                batch: int = 256,  # images sampled at once
+                *, batch: int = 256,  # images sampled at once
                 seed: int = 0,  # seed of the starting noise and of KID's subsets
-                device: str = None,  # cpu, cuda or mps; default: CPU
                 # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json (none with
                 # --pretrained)
                 out: str = None,
-                # conditional models: classifier-free guidance w (default 1.75); with --pretrained,
-                # picks the conditional model
-                guidance: float = None,
-                # auto (bf16 on a CPU where it measured at least 1.1 times as fast), no or bf16
-                mixed_precision: str = 'auto',
-                # best (the epoch with the lowest FID while training) or an epoch number (0 first);
-                # default: the final model
-                epoch: str = None,
+                **kwargs,  # the sampling options of `_sampling_options`
                ):
     """FID, KID, precision and recall of samples against the Fashion-MNIST test set, with model
     calls and seconds; for a conditional model, also how often the classifier sees the requested
     class."""
-    res = eval_run(run, n, sampler, steps, batch=batch, seed=seed, device=device, out=out, eta=eta,
-                   clip=not no_clip, pretrained=pretrained, guidance=guidance,
-                   mixed_precision=mixed_precision, epoch=epoch, schedule=schedule)
+    res = eval_run(run, n, batch=batch, seed=seed, out=out, pretrained=pretrained,
+                   **sampling_kwargs(**kwargs))
     print(json.dumps(res, indent=2))
 
 # %% ../nbs/07_cli.ipynb #fdf36459

@@ -146,8 +146,8 @@ def _write_rows(path: Path, rows: list[dict]):
         w.writerows(rows)
 
 # %% ../nbs/11_distill.ipynb #6ddcc367
-def _distill_loss(s: NoiseSchedule, teacher: nn.Module, student: nn.Module, x0: torch.Tensor,
-                  times: list[torch.Tensor], *, gen: torch.Generator) -> torch.Tensor:
+def _distill_loss(s: NoiseSchedule, teacher: nn.Module, student: nn.Module, x0: torch.Tensor, *,
+                  times: list[torch.Tensor], gen: torch.Generator) -> torch.Tensor:
     """The weighted loss of one batch of clean images `x0`: each is noised to the start of a random
     student step (`times`: the steps' starts, middles and ends) and the student is asked for what
     two teacher steps reach."""
@@ -200,7 +200,7 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
                    desc=f'{steps}-step student'):
         loss = _distill_loss(s, teacher, student, images[torch.randint(len(images), (bs,),
                                                                        generator=gen)],
-                             times, gen=gen)
+                             times=times, gen=gen)
         opt.zero_grad(); loss.backward(); opt.step()
         with torch.no_grad():
             torch._foreach_lerp_(list(averaged.parameters()), list(student.parameters()), 1 - ema)
