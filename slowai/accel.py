@@ -50,7 +50,8 @@ class AccelerateCB(Callback):
                  cpu: bool | None = None,  # force the CPU; default: True when CUDA is unavailable
                 ):
         if mixed_precision not in ('no', 'bf16', 'fp16'):
-            raise ValueError(f"mixed_precision={mixed_precision!r}: expected 'no', 'bf16' or 'fp16'")
+            raise ValueError(f"mixed_precision={mixed_precision!r}: expected 'no', "
+                             f"'bf16' or 'fp16'")
         cpu = not torch.cuda.is_available() if cpu is None else cpu
         self.accelerator = Accelerator(mixed_precision=mixed_precision, cpu=cpu)
 

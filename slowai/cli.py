@@ -87,7 +87,9 @@ def _writable(path: Path, what: str):
     _check(near.is_dir(), f'{what}: {near} is a file, not a folder')
     # the real test: permissions, read-only file systems, a full inode table
     try: tempfile.TemporaryFile(dir=near).close()
-    except OSError as e: raise UsageError(f'{what}: cannot write in {near} ({e.strerror}); choose another place') from None
+    except OSError as e:
+        raise UsageError(f'{what}: cannot write in {near} ({e.strerror}); choose '
+                         f'another place') from None
 
 def _output_file(out: Path, what: str):
     """`UsageError` unless `out` can be written as a file: not a folder, in a folder that exists and

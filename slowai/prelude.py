@@ -84,7 +84,8 @@ def _decompress(path: Path) -> bytes:
     except FileNotFoundError:
         raise DataError(f'{path}: file not found; {HOW_TO_GET_DATA}') from None
     except (gzip.BadGzipFile, OSError) as e:
-        raise DataError(f'{path}: not a valid gzip file ({e}); delete it and fetch it again') from None
+        raise DataError(f'{path}: not a valid gzip file ({e}); delete it and '
+                        f'fetch it again') from None
     except EOFError:
         raise DataError(f'{path}: the gzip stream ends early (truncated download?); delete it and '
                         f'fetch it again') from None
@@ -193,7 +194,8 @@ def download_fashion_mnist(dest: str | Path | None = None,  # folder to fill; No
                                 f'again later or {HOW_TO_GET_DATA}')
             os.replace(tmp, dest/name)
         except OSError as e:
-            raise DataError(f'{url.rstrip("/")}/{name}: download failed ({e}); {HOW_TO_GET_DATA}') from None
+            raise DataError(f'{url.rstrip("/")}/{name}: download failed ({e}); '
+                            f'{HOW_TO_GET_DATA}') from None
         finally:
             if os.path.exists(tmp): os.remove(tmp)
     return dest

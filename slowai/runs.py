@@ -165,7 +165,8 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
         with safe_open(str(path), 'pt') as f: meta = json.loads((f.metadata() or {})['slowai'])
         tensors = load_file(str(path))
     except (SafetensorError, KeyError, json.JSONDecodeError, OSError, ValueError) as e:
-        raise RunError(f'{path}: not a readable slowai checkpoint ({type(e).__name__}: {e})') from None
+        raise RunError(f'{path}: not a readable slowai checkpoint '
+                       f'({type(e).__name__}: {e})') from None
     if 'sha256' in meta and content_sha256(tensors,
                                            {k: v for k, v in meta.items()
                                             if k != 'sha256'}) != meta['sha256']:
@@ -562,7 +563,9 @@ def repair(run: Path,
     checkpoint, export that again. Returns `slowai.json`'s content."""
     on_disk = json.loads((run/'slowai.json').read_text())
     gone = remove_orphans(run)
-    if gone: warn(f'removed {len(gone)} temporary file(s) left by an interrupted save: {", ".join(gone)}')
+    if gone:
+        warn(f'removed {len(gone)} temporary file(s) left by an interrupted save: '
+             f'{", ".join(gone)}')
     for path in sorted((run/'checkpoints').glob('epoch-????.safetensors'), reverse=True):
         try: tensors, meta = load_checkpoint(path)
         except RunError as e: warn(f'skipping {e}'); continue
@@ -1021,7 +1024,9 @@ def load_run(run: str | Path, device: str | None = None,
         from diffusers import UNet2DModel
         model = UNet2DModel.from_config(UNet2DModel.load_config(run/'unet'))
         model.load_state_dict(state)
-    except Exception as e: raise RunError(f'{run/"unet"}: the saved model does not load ({type(e).__name__}: {e})') from None
+    except Exception as e:
+        raise RunError(f'{run/"unet"}: the saved model does not load '
+                       f'({type(e).__name__}: {e})') from None
     bad = _finite(state)
     if bad is not None:
         raise RunError(f'{weights}: {bad} holds NaN or infinite values; the model cannot be used')

@@ -123,12 +123,14 @@ def split_string(tok, room):
     prefix, quote = s[:q], s[q]
     if s[q:q + 3] == quote * 3: return None
     body, fmt = s[q + 1:-1], 'f' in prefix.lower()
-    best, braces = None, 0
+    cuts, braces = [], 0
     for i, ch in enumerate(body):
         if fmt and ch == '{': braces += 1
         if fmt and ch == '}': braces -= 1
         if len(prefix) + 2 + i + 1 > room: break
-        if ch == ' ' and braces == 0 and body[:i].count('\\') % 2 == 0 and 0 < i < len(body) - 1: best = i + 1
+        if ch == ' ' and braces == 0 and body[:i].count('\\') % 2 == 0 and 0 < i < len(body) - 1: cuts.append(i + 1)
+    # the latest cut that leaves a second literal of a dozen characters or more, else the latest
+    best = max((c for c in cuts if len(body) - c >= 12), default=max(cuts, default=None))
     if best is None or best < 12: return None
     return f'{prefix}{quote}{body[:best]}{quote} {prefix}{quote}{body[best:]}{quote}'
 
@@ -154,10 +156,10 @@ def fill(text, tries=20):
     out, starts, s, indent = [], [], 0, 0  # starts: (one-line column, output offset) of each output line
     while indent + len(text) - s > LIMIT:
         fit = [p for p in breaks if p > s and indent + len(text[s:p].rstrip()) <= LIMIT]
-        if not fit:  # split the string that crosses the limit, then fold again
+        if not fit:  # split a string that starts before the limit (the last first), then fold again
             over = s + LIMIT - indent
-            for t in strings:
-                if s <= t.start[1] < over < t.end[1] and tries:
+            for t in sorted(strings, key=lambda t: -t.start[1]):
+                if s <= t.start[1] < over and tries:
                     two = split_string(t, over - t.start[1])
                     if two: return fill(text[:t.start[1]] + two + text[t.end[1]:], tries - 1)
             return None
