@@ -986,15 +986,10 @@ def _check_scheduler(run: Path, ddpm: DDPM):
         raise RunError(f'{path}: its betas differ from the schedule in slowai.json {ddpm.config()}')
 
 # %% ../nbs/07_runs.ipynb #5fb23650
-def load_run(run: str | Path, device: str | None = None,
-             # 'best' (the best-scored epoch) or an epoch number: its checkpoint's weights
-             epoch: int | str | None = None,
-            ) -> tuple[DDPM, UNet2DModel, dict]:
-    """The run's `DDPM`, its U-Net (EMA weights if the run kept them) and its settings, each
-    checked: `RunError` for anything damaged."""
-    run = Path(run)
-    if not run.is_dir(): raise RunError(f'{run}: no such folder')
-    info, _ = read_info(run)
+def _checked_weights(run: Path, info: dict) -> bytes:
+    """The bytes of the run's model file, read once, after checking them against the SHA-256 that
+    `slowai.json` (or a checkpoint) records: `RunError` if the file is missing, edited or
+    damaged."""
     weights = run/UNET_WEIGHTS
     if not weights.is_file():
         if not info['epochs_done']:
@@ -1019,6 +1014,19 @@ def load_run(run: str | Path, device: str | None = None,
         raise RunError(f'{weights}: its SHA-256 differs from the one slowai.json records, so the '
                        f'file was damaged or replaced; slowai_train --out {run} --resume writes it '
                        f'again from the newest checkpoint')
+    return data
+
+# %% ../nbs/07_runs.ipynb #097d87fb
+def load_run(run: str | Path, device: str | None = None,
+             # 'best' (the best-scored epoch) or an epoch number: its checkpoint's weights
+             epoch: int | str | None = None,
+            ) -> tuple[DDPM, UNet2DModel, dict]:
+    """The run's `DDPM`, its U-Net (EMA weights if the run kept them) and its settings, each
+    checked: `RunError` for anything damaged."""
+    run = Path(run)
+    if not run.is_dir(): raise RunError(f'{run}: no such folder')
+    info, _ = read_info(run)
+    weights, data = run/UNET_WEIGHTS, _checked_weights(run, info)
     try:
         state = load_bytes(data)
         from diffusers import UNet2DModel

@@ -435,6 +435,18 @@ def _save_rows(path: Path, tensors: dict, meta: dict):
     os.replace(tmp, path)
 
 # %% ../nbs/05_homework.ipynb #a903c145
+def _resume_batches(partial: Path, settings: dict, *, model: CountCalls,
+                    gen: torch.Generator) -> tuple[list, float]:
+    """The batches an interrupted `measure_sampler` kept in `partial`, if they were drawn with these
+    `settings`: the generator and the call count are set to where it stopped; returns the batches
+    and the seconds spent."""
+    done = _load_rows(partial, settings)
+    if not done: return [], 0.
+    gen.set_state(done[0]['generator'])
+    model.n = done[1]['model_calls']
+    return list(done[0]['images'].split(settings['batch'])), done[1]['seconds']
+
+# %% ../nbs/05_homework.ipynb #9ebd65b6
 def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samples of shape `sz`
                     model: CountCalls,  # the counted model that `fn` calls
                     n: int = 1000,  # images in all
@@ -462,10 +474,8 @@ def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samp
     # is restored
     partial = (Path(cache).with_name(f'.{Path(cache).name}.partial') if resume and cache is not None
                else None)
-    if partial is not None and partial.is_file() and (done := _load_rows(partial, settings)):
-        chunks = list(done[0]['images'].split(batch))
-        gen.set_state(done[0]['generator'])
-        model.n, spent = done[1]['model_calls'], done[1]['seconds']
+    if partial is not None and partial.is_file():
+        chunks, spent = _resume_batches(partial, settings, model=model, gen=gen)
     if device.type == 'cuda': torch.cuda.synchronize()
     t0 = time.perf_counter()
     for i in tqdm(range(len(chunks) * batch, n, batch), disable=not progress, desc='batches',
