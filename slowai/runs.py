@@ -842,6 +842,28 @@ def _card_use(run: Path, cond: bool) -> str:
             f"With plain diffusers:\n\n{plain}")
 
 # %% ../nbs/07_runs.ipynb #f65d0b13
+def _card_settings(info: dict, cond: bool) -> str:
+    "The card's table of training settings, a null setting shown as what it means."
+    sched = info['ddpm']
+    shown = {'subset': 'all 60,000', 'ema': 'none', 'clip_grad': 'none'}
+    settings = [(label, shown.get(k, 'none') if info[k] is None else info[k]) for k,
+                label in _CARD_SETTINGS.items() if k in info]
+    settings += [('noise schedule',
+                  f"{sched['n_steps']} steps, linear beta {sched['beta_min']:g} to "
+                  f"{sched['beta_max']:g}")]
+    if cond: settings += [('label dropout (p_uncond)', info['conditional']['p_uncond'])]
+    return '| setting | value |\n|---|---|\n' + '\n'.join(f'| {k} | {v} |' for k, v in settings)
+
+def _card_losses(rows: list[dict]) -> str:
+    "The card's table of each epoch's training and evaluation loss."
+    losses = {}
+    for r in rows: losses.setdefault(r['epoch'], {})[r['split']] = r['loss']
+    if not losses: return 'No losses were saved with this model.'
+    return '| epoch | train loss | eval loss |\n|---:|---:|---:|\n' + '\n'.join(
+        f"| {e + 1} | {v.get('train', float('nan')):.4f} | {v.get('eval', float('nan')):.4f} |"
+        for e, v in losses.items())
+
+# %% ../nbs/07_runs.ipynb #ff5fbab4
 def model_card(run: Path,
                info: dict,  # `slowai.json` as it reads (or is about to read)
                rows: list[dict],  # the per-epoch losses, as in `losses.csv`
@@ -857,17 +879,6 @@ def model_card(run: Path,
                          else 'unconditional-image-generation',
                          tags=['slowai', 'ddpm', 'fashion-mnist', 'diffusers:DDPMPipeline']
                          + (['class-conditional'] if cond else []))
-    sched = info['ddpm']
-    # what a null setting means
-    shown = {'subset': 'all 60,000', 'ema': 'none', 'clip_grad': 'none'}
-    settings = [(label, shown.get(k, 'none') if info[k] is None else info[k]) for k,
-                label in _CARD_SETTINGS.items() if k in info]
-    settings += [('noise schedule',
-                  f"{sched['n_steps']} steps, linear beta {sched['beta_min']:g} to "
-                  f"{sched['beta_max']:g}")]
-    if cond: settings += [('label dropout (p_uncond)', info['conditional']['p_uncond'])]
-    losses = {}
-    for r in rows: losses.setdefault(r['epoch'], {})[r['split']] = r['loss']
     losses_png = ('![training and evaluation loss](losses.png)' if (run/'losses.png').is_file()
                   else '')
     samples = ('![samples drawn by this model](samples.png)\n\nDrawn by the run when its '
@@ -878,10 +889,8 @@ def model_card(run: Path,
             f"trained by [slowai](https://github.com/slowai/slowai)'s {made_by} for {info['epochs_done']} of {info['epochs']} "
             f"epochs{'; these are the weights of its moving average (EMA)' if info.get('ema') else ''}"
             f"{'. It draws the class it is given, with classifier-free guidance' if cond else ''}.",
-            '## Training settings', '| setting | value |\n|---|---|\n' + '\n'.join(f'| {k} | {v} |' for k, v in settings),
-            '## Losses', losses_png, '| epoch | train loss | eval loss |\n|---:|---:|---:|\n' + '\n'.join(
-                f"| {e + 1} | {v.get('train', float('nan')):.4f} | {v.get('eval', float('nan')):.4f} |" for e, v in losses.items())
-            if losses else 'No losses were saved with this model.',
+            '## Training settings', _card_settings(info, cond),
+            '## Losses', losses_png, _card_losses(rows),
             '## Samples', samples, '## Quality', _card_scores(run), '## Use', use or _card_use(run, cond),
             '## Licence', 'The weights, like slowai, are under the Apache License 2.0. Fashion-MNIST (Zalando Research) is under the MIT licence.']
     return f'---\n{data.to_yaml()}\n---\n\n' + '\n\n'.join(b for b in body if b) + '\n'
