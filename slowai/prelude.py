@@ -617,6 +617,7 @@ def epoch_values(self: MetricsCB, learn) -> list[float]:
 
 @patch
 def after_epoch(self: MetricsCB, learn):
+    "Keep the pass's values in `learn.history` and write its row of the table."
     vals = self.epoch_values(learn)
     # less what a callback spent
     row = dict(epoch=learn.epoch, train=learn.training, **dict(zip(self.names, vals)),
