@@ -180,7 +180,7 @@ def sampling_mode(model: nn.Module):
     finally: model.train(was_training)
 
 # %% ../nbs/01_ddpm.ipynb #ce15aa34
-def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev, noise)` returns x at `t_prev`; `t_prev` is -1 for x_0
+def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev=, noise=)` returns x at `t_prev`; `t_prev` is -1 for x_0
                  model: nn.Module,  # a noise predictor called as `model(x_t, t).sample`
                  timesteps: Sequence[int],  # decreasing; the loop ends on x_0 after the last one
                  x: torch.Tensor,  # x at `timesteps[0]`
@@ -203,7 +203,7 @@ def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev, noise)` returns x a
             t_prev = ts[i + 1] if i + 1 < len(ts) else -1
             noise = torch.randn(x.shape, device=x.device,
                                 generator=generator) if t_prev >= 0 else None
-            x = step(x, eps, t, t_prev, noise)
+            x = step(x, eps, t, t_prev=t_prev, noise=noise)
             if return_all: steps.append(x.cpu())
     return (x, steps) if return_all else x
 
@@ -223,7 +223,7 @@ def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x
     sched = self.sched.on(device)
     x = torch.randn(sz, device=device, generator=generator)
     # t_prev is always t - 1 here
-    step = lambda x, eps, t, t_prev, noise: sched.reverse_step(x, eps, t, noise)
+    step = lambda x, eps, t, *, t_prev, noise: sched.reverse_step(x, eps, t, noise)
     return reverse_loop(step, model, range(sched.n_steps - 1, -1, -1), x, generator=generator,
                         progress=progress, return_all=return_all)
 

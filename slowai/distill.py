@@ -36,6 +36,7 @@ def ddim_timesteps(n_steps: int, steps: int) -> list[int]:
 def ddim_step(sched: NoiseSchedule, x: torch.Tensor,
               eps: torch.Tensor,  # the predicted noise (the step protocol of `samplers.jump_step`)
               t: torch.Tensor,  # `[N]` timesteps of `x`
+              *,
               # `[N]` timesteps to land on, each below its `t`; -1 is the clean image
               t_prev: torch.Tensor,
               # clamp the predicted clean image to the data range, as the samplers do
@@ -72,7 +73,7 @@ def deterministic_sample(ddpm: DDPM | NoiseSchedule,
                               leave=False):
             tt, tp = (torch.full((len(x),), t, device=device),
                       torch.full((len(x),), t_prev, device=device))
-            x = ddim_step(s, x, model(x, tt).sample, tt, tp)
+            x = ddim_step(s, x, model(x, tt).sample, tt, t_prev=tp)
     return x
 
 # %% ../nbs/11_distill.ipynb #25123dad
@@ -85,8 +86,8 @@ def distill_target(sched: NoiseSchedule, teacher: nn.Module,  # the teacher, a n
     """The noise `eps` whose one unclamped DDIM step from `z` at `t` lands where two clamped teacher
     steps land, and the loss weight."""
     t, t_mid, t_end = ts
-    z_mid = ddim_step(sched, z, teacher(z, t).sample, t, t_mid)
-    z_end = ddim_step(sched, z_mid, teacher(z_mid, t_mid).sample, t_mid, t_end)
+    z_mid = ddim_step(sched, z, teacher(z, t).sample, t, t_prev=t_mid)
+    z_end = ddim_step(sched, z_mid, teacher(z_mid, t_mid).sample, t_mid, t_prev=t_end)
     ab = sched.on(z.device).alpha_bar
     a_t, s_t = ab[t].sqrt().view(-1, 1, 1, 1), (1 - ab[t]).sqrt().view(-1, 1, 1, 1)
     ab_end = torch.where(t_end >= 0, ab[t_end.clamp(min=0)], torch.ones_like(ab[t])).view(-1, 1, 1,

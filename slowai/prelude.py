@@ -789,6 +789,6 @@ def conv_block(ni: int,  # input channels
 
 def small_cnn(n_classes: int = 10) -> nn.Sequential:
     "A four-layer CNN classifier for 1×32×32 images."
-    return nn.Sequential(conv_block(1, 16), conv_block(16, 32), conv_block(32, 64),
-                         conv_block(64, 128), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(128, n_classes))
+    chans = (1, 16, 32, 64, 128)
+    return nn.Sequential(*(conv_block(a, b) for a, b in zip(chans, chans[1:])),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(chans[-1], n_classes))

@@ -42,7 +42,7 @@ def trailing_steps(n_steps: int,  # T of the schedule
     return [round(n_steps - i * n_steps / steps) - 1 for i in range(steps)]
 
 # %% ../nbs/05_homework.ipynb #fcc9dda6
-def jump_step(ddpm: DDPM | NoiseSchedule, x: torch.Tensor, eps: torch.Tensor, t: int,
+def jump_step(ddpm: DDPM | NoiseSchedule, x: torch.Tensor, eps: torch.Tensor, t: int, *,
               t_prev: int,  # the timestep to land on, < t; -1 means the clean image
               noise: torch.Tensor | None = None,  # z; ignored when landing on -1
              ) -> torch.Tensor:
@@ -93,7 +93,7 @@ def ancestral(ddpm: DDPM | NoiseSchedule, model: nn.Module,
     if x is None: x = torch.randn(sz, device=device, generator=generator)
     if coefs == 'jump': step = partial(jump_step, s)
     # alpha_t, beta_t whatever the stride
-    else: step = lambda x, eps, t, t_prev, noise: s.reverse_step(x, eps, t, noise)
+    else: step = lambda x, eps, t, *, t_prev, noise: s.reverse_step(x, eps, t, noise)
     return reverse_loop(step, model, ts, x, calls=calls, generator=generator, progress=progress)
 
 # %% ../nbs/05_homework.ipynb #be9af723
