@@ -88,7 +88,8 @@ class AccelerateCB(Callback):
 class ShardedDDPM(DDPM):
     """`DDPM` whose t and noise are drawn for the whole global batch (same on every process); each
     keeps its share."""
-    def __init__(self, *args, seed: int = 0,  # seeds the noise generator, identically on every process
+    def __init__(self, *args,
+                 seed: int = 0,  # seeds the noise generator, identically on every process
                  **kwargs):  # passed to `DDPM`
         super().__init__(*args, **kwargs)
         self.seed = seed
@@ -106,7 +107,10 @@ class ShardedDDPM(DDPM):
         learn.batch = ((self.sched.on(x0.device).add_noise(x0, eps, t), t), eps)
 
 # %% ../nbs/04_accelerate.ipynb #29a0004e
-def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `process-<rank>.json` (with its batch losses)
+def train_accelerate(
+                     # run folder: `unet/`, `history.json`, `process-<rank>.json`
+                     # (with its batch losses)
+                     out: str | Path,
                      # the recipe; default `TrainConfig()`. `bs` is the global batch
                      cfg: TrainConfig | None = None,
                      mixed_precision: str = 'no',  # 'no', 'bf16' or 'fp16'
@@ -127,8 +131,9 @@ def train_accelerate(out: str | Path,  # run folder: `unet/`, `history.json`, `p
     ddpm.learn, ddpm.model = learn, learn.ema.model if learn.ema is not None else model
     out.mkdir(parents=True, exist_ok=True)
     (out/f'process-{acc.process_index}.json').write_text(json.dumps(dict(
-        rank=acc.process_index, world_size=acc.num_processes, pid=os.getpid(), device=str(acc.device),
-        threads=torch.get_num_threads(), history=learn.history, batch_losses=rec.values())))
+        rank=acc.process_index, world_size=acc.num_processes, pid=os.getpid(),
+        device=str(acc.device), threads=torch.get_num_threads(), history=learn.history,
+        batch_losses=rec.values())))
     acc.wait_for_everyone()
     if acb.is_main:
         ddpm.model.save_pretrained(out/'unet', safe_serialization=True)

@@ -22,7 +22,9 @@ __all__ = ['label_index', 'balanced_labels', 'ConditionalDDPM', 'Guided', 'guide
 # %% ../nbs/09_conditional.ipynb #84d0bfd7
 def _label_key(name: str) -> str: return re.sub(r'[^a-z0-9]', '', name.lower())
 
-def label_index(label: int | str,  # a class index (0-9, or '7') or name ('sneaker', 'Ankle boot', 't-shirt', 'bags')
+def label_index(
+                # a class index (0-9, or '7') or name ('sneaker', 'Ankle boot', 't-shirt', 'bags')
+                label: int | str,
                 classes: Sequence[str] = FASHION_CLASSES,
                ) -> int:
     """The index of a class given by index or by name; case, spaces, hyphens and a plural 's' do not
@@ -40,7 +42,9 @@ def label_index(label: int | str,  # a class index (0-9, or '7') or name ('sneak
     raise ValueError(f'label {label!r}: expected a class name or index, one of: {choices}')
 
 # %% ../nbs/09_conditional.ipynb #73dd6533
-def label_tensor(labels: int | str | Iterable[int | str] | torch.Tensor,  # one label for all images, or one per image
+def label_tensor(
+                 # one label for all images, or one per image
+                 labels: int | str | Iterable[int | str] | torch.Tensor,
                  n: int,  # the number of images
                  classes: Sequence[str] = FASHION_CLASSES,
                 ) -> torch.Tensor:
@@ -205,7 +209,8 @@ def guided_sampler_problem(sampler: str,  # 'ddpm', 'ddim', 'dpm++' or another o
     return None
 
 # %% ../nbs/09_conditional.ipynb #969725be
-def guided_sample(ddpm: DDPM, model: nn.Module,  # the schedule, and a U-Net built with `fashion_unet(num_classes=...)`
+def guided_sample(ddpm: DDPM,  # the schedule
+                  model: nn.Module,  # a U-Net built with `fashion_unet(num_classes=...)`
                   sz: Sequence[int] = (16, 1, 32, 32),
                   # as for `samplers.sample`; those that do not draw the class are refused
                   sampler: str = 'ddpm',
@@ -218,8 +223,9 @@ def guided_sample(ddpm: DDPM, model: nn.Module,  # the schedule, and a U-Net bui
                   eta: float = 0.,  # DDIM's noise
                   # clamp the predicted clean image, and step with the noise the clamped one implies
                   clip: bool = True,
-                  **kwargs,  # the rest of `samplers.sample`'s settings: schedule, generator, device, progress
-                 ) -> torch.Tensor:
+                  # the rest of `samplers.sample`'s settings:
+                  # schedule, generator, device, progress
+                  **kwargs) -> torch.Tensor:
     "`sz` images of the classes `labels`: `samplers.sample` of the classifier-free guided `model`."
     # on use: the command line imports this module without diffusers
     from slowai.samplers import SAMPLERS, sample

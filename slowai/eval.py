@@ -51,7 +51,8 @@ class ResBlock(nn.Module):
 class FashionClassifier(nn.Module):
     """A small ResNet for `[N,1,32,32]` images in [-0.5, 0.5]; `features` gives the pooled
     penultimate activations."""
-    def __init__(self, channels: tuple = (16, 32, 64, 128),  # stem width, then the width of each stage
+    def __init__(self,
+                 channels: tuple = (16, 32, 64, 128),  # stem width, then the width of each stage
                  # residual blocks per stage (the first of each halves the resolution)
                  blocks: int = 2,
                  n_classes: int = 10,
@@ -95,7 +96,8 @@ def flip_and_shift(x: torch.Tensor,  # a batch of images `[N,C,H,W]`
     items = torch.arange(n, device=x.device)[:, None, None]
     # channels last, so that the three index tensors pick whole pixels: [N,H,W,C] -> back to
     # [N,C,H,W]
-    return padded.permute(0, 2, 3, 1)[items, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous()
+    return (padded.permute(0, 2, 3, 1)[items, rows[:, :, None], cols[:, None, :]]
+            .permute(0, 3, 1, 2).contiguous())
 
 # %% ../nbs/06_eval.ipynb #99ef020e
 class AugmentCB(Callback):
@@ -140,8 +142,8 @@ def save_classifier(model: FashionClassifier,
                     path: str | Path,  # the .safetensors file to write
                     # storage type of the floating-point tensors
                     dtype: torch.dtype = torch.float16,
-                    **metadata,  # extra notes kept in the file (seed, epochs, accuracy, ...), stored as strings
-                   ) -> Path:
+                    # extra notes kept in the file (seed, epochs, accuracy, ...), stored as strings
+                    **metadata) -> Path:
     "Save the weights of `model` with its architecture in the metadata."
     tensors = {k: (v.to(dtype) if v.is_floating_point() else v).detach().cpu().contiguous()
                for k, v in model.state_dict().items()}
@@ -159,7 +161,9 @@ def shipped_classifier_file():
     "The classifier weights that ship with slowai (an `importlib.resources` traversable)."
     return importlib.resources.files('slowai') / 'models' / CLASSIFIER_FILE
 
-def load_classifier(path: str | Path | None = None,  # a file written by `save_classifier`; None: the shipped one
+def load_classifier(
+                    # a file written by `save_classifier`; None: the shipped one
+                    path: str | Path | None = None,
                     device: torch.device | str = 'cpu',
                    ) -> FashionClassifier:
     "Rebuild a `FashionClassifier` from a safetensors file, in evaluation mode."
@@ -194,7 +198,8 @@ def classifier_accuracy(model: nn.Module | None = None,  # default: the shipped 
     images, labels = load_fashion_mnist(split)
     images = to_model_images(images)
     model.eval().to(device)
-    correct = sum((model(images[i:i + batch_size].to(device)).argmax(1).cpu() == labels[i:i + batch_size]).sum().item()
+    correct = sum((model(images[i:i + batch_size].to(device)).argmax(1).cpu()
+                   == labels[i:i + batch_size]).sum().item()
                   for i in range(0, len(images), batch_size))
     return correct / len(images)
 
@@ -490,7 +495,9 @@ def reference_stats(split: str = 'test',  # the Fashion-MNIST split to compare w
     return mu, cov
 
 # %% ../nbs/06_eval.ipynb #0e10b18e
-def evaluate(samples: torch.Tensor,  # generated images `[N,1,32,32]` in [-0.5, 0.5]; N > 128, ideally 10,000
+def evaluate(
+             # generated images `[N,1,32,32]` in [-0.5, 0.5]; N > 128, ideally 10,000
+             samples: torch.Tensor,
              split: str = 'test',  # the real images to compare with
              n_subsets: int = 100,  # KID subsets
              subset_size: int = 1000,  # KID subset size; lowered to N when there are fewer samples

@@ -24,7 +24,7 @@ from .ddpm import DDPM
 from .prelude import Callback, default_device
 
 # %% auto #0
-__all__ = ['cpu_has_native_bf16', 'warn_once', 'report_once', 'MixedPrecision', 'ActivationRanges', 'cpu_precision']
+__all__ = ['cpu_has_native_bf16', 'MixedPrecision', 'ActivationRanges', 'cpu_precision']
 
 # %% ../nbs/03_mixed_precision.ipynb #23c7c943
 _BF16_FLAGS = {'avx512_bf16', 'amx_bf16', 'bf16'}  # x86 AVX-512 BF16, x86 AMX, Arm's BF16 extension
@@ -36,7 +36,9 @@ def _cpu_flags() -> str:
         if line.startswith(('flags', 'Features')): return line.split(':', 1)[1]
     return ''
 
-def cpu_has_native_bf16(flags: str | None = None,  # the CPU's feature flags; default: read `/proc/cpuinfo`
+def cpu_has_native_bf16(
+                        # the CPU's feature flags; default: read `/proc/cpuinfo`
+                        flags: str | None = None,
                        ) -> bool:
     "True when the CPU computes bfloat16 products in hardware (AVX-512 BF16, AMX or Arm BF16)."
     return bool(_BF16_FLAGS & set((_cpu_flags() if flags is None else flags).split()))
@@ -103,7 +105,9 @@ class MixedPrecision(Callback):
     """Autocast the forward pass and loss (on CUDA bfloat16, or float16 + `GradScaler` without bf16;
     bfloat16 on native-bf16 CPUs)."""
     order = 8
-    def __init__(self, dtype: torch.dtype | None = None,  # None: the device's natural choice; torch.float32: off
+    def __init__(self,
+                 # None: the device's natural choice; torch.float32: off
+                 dtype: torch.dtype | None = None,
                  # default: the device of the model's parameters
                  device: torch.device | str | None = None,
                  force: bool = False,  # use `dtype` even on a CPU without native bfloat16
@@ -178,7 +182,8 @@ class ActivationRanges(Callback):
     """Per training step, the largest |output| of every convolution, linear layer and GroupNorm
     (float16 overflow hunting)."""
     order = 60  # after the loss, the backward pass and the step
-    def __init__(self, types: tuple = (nn.Conv2d, nn.Linear, nn.GroupNorm),  # the module types watched
+    def __init__(self,
+                 types: tuple = (nn.Conv2d, nn.Linear, nn.GroupNorm),  # the module types watched
                  every: int = 1,  # record every `every`-th training step
                 ):
         self.types, self.every, self.rows, self.handles = types, every, [], []

@@ -43,17 +43,25 @@ FASHION_FILES = {
 }
 # SHA-256 of the .gz files as served from FASHION_URL (checked after a download).
 FASHION_GZ_SHA256 = {
-    'train-images-idx3-ubyte.gz': '08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc',
-    'train-labels-idx1-ubyte.gz': 'b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc',
-    't10k-images-idx3-ubyte.gz': '78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229',
-    't10k-labels-idx1-ubyte.gz': '42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf',
+    'train-images-idx3-ubyte.gz':
+        '08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc',
+    'train-labels-idx1-ubyte.gz':
+        'b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc',
+    't10k-images-idx3-ubyte.gz':
+        '78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229',
+    't10k-labels-idx1-ubyte.gz':
+        '42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf',
 }
 # SHA-256 of the decompressed IDX bytes: the same for every copy, however it was recompressed.
 FASHION_IDX_SHA256 = {
-    'train-images-idx3-ubyte.gz': 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
-    'train-labels-idx1-ubyte.gz': 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
-    't10k-images-idx3-ubyte.gz': '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
-    't10k-labels-idx1-ubyte.gz': '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
+    'train-images-idx3-ubyte.gz':
+        'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
+    'train-labels-idx1-ubyte.gz':
+        'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
+    't10k-images-idx3-ubyte.gz':
+        '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
+    't10k-labels-idx1-ubyte.gz':
+        '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
 }
 FASHION_COUNTS = {'train': 60_000, 'test': 10_000}
 
@@ -243,7 +251,8 @@ class BatchLoader:
                  # seed for the order; None draws one from torch's global generator
                  *, seed: int | None = None,
                  drop_last: bool = False,  # skip the last, smaller batch
-                 rank: int = 0, world_size: int = 1,  # this process's share when several processes split each batch
+                 rank: int = 0,  # this process's index when several processes split each batch
+                 world_size: int = 1,  # how many processes split each batch
                 ):
         if len(x) != len(y): raise ValueError(f'x has {len(x)} items but y has {len(y)}')
         if not (isinstance(bs, int) and bs > 0):
@@ -303,7 +312,10 @@ def get_dls(bs: int = 128,  # training batch size
                        BatchLoader(xv, yv, valid_bs or 2*bs, shuffle=False))
 
 # %% ../nbs/00_prelude.ipynb #13060241
-def show_image(im: torch.Tensor | np.ndarray,  # `[H,W]`, `[1,H,W]` or `[3,H,W]`, in [-0.5, 0.5] (or any range if `vmin`/`vmax` is None)
+def show_image(
+               # `[H,W]`, `[1,H,W]` or `[3,H,W]`, in [-0.5, 0.5]
+               # (or any range if `vmin`/`vmax` is None)
+               im: torch.Tensor | np.ndarray,
                ax=None,  # matplotlib axis; a new figure if None
                figsize: tuple | None = None,  # size of the new figure
                title: str | None = None,  # text above the image
@@ -748,13 +760,15 @@ def _check(self: DivergenceCB, learn, first: int):
         if learn.training and self.count: self._check_collapse(learn, first, lr)
         return
     raise TrainingDiverged(
-        f'training diverged in epoch {learn.epoch} ({"training" if learn.training else "validation"} batches '
-        f'{max(first, 0)}-{learn.iter}): the loss or gradient norm is NaN or infinite at learning rate {lr:.3g}. '
-        'Nothing from this epoch was saved. Try a lower learning rate, or a larger Adam eps (e.g. eps=1e-5).'
-        + (' Under float16 autocast the forward pass itself can overflow (an activation above 65,504). '
-           'bfloat16 has float32\'s range (MixedPrecision(torch.bfloat16), slowai_train --mixed_precision bf16), '
-           'but activations that grow without bound make float32 and bfloat16 runs collapse as well (the mixed '
-           'precision notebook measures one): lower the learning rate or lengthen its warm-up first.'
+        f'training diverged in epoch {learn.epoch} '
+        f'({"training" if learn.training else "validation"} batches {max(first, 0)}-{learn.iter}): '
+        f'the loss or gradient norm is NaN or infinite at learning rate {lr:.3g}. Nothing from '
+        'this epoch was saved. Try a lower learning rate, or a larger Adam eps (e.g. eps=1e-5).'
+        + (' Under float16 autocast the forward pass itself can overflow (an activation above '
+           '65,504). bfloat16 has float32\'s range (MixedPrecision(torch.bfloat16), slowai_train '
+           '--mixed_precision bf16), but activations that grow without bound make float32 and '
+           'bfloat16 runs collapse as well (the mixed precision notebook measures one): lower the '
+           'learning rate or lengthen its warm-up first.'
            if learn.scaler is not None else ''))
 
 # %% ../nbs/00_prelude.ipynb #96b38b6e

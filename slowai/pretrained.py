@@ -66,7 +66,9 @@ def load_pretrained_ddpm(path: str | Path,  # a folder written by `save_pretrain
     model = UNet2DModel.from_pretrained(path, torch_dtype=torch.float32, use_safetensors=True)
     return ddpm, model.to(default_device() if device is None else device).eval()
 
-def load_pretrained(device: torch.device | str | None = None,  # default: `default_device()` (CUDA when there is one)
+def load_pretrained(
+                    # default: `default_device()` (CUDA when there is one)
+                    device: torch.device | str | None = None,
                     # the class-conditional model instead (sample it with `labels=`)
                     conditional: bool = False,
                    ) -> tuple[DDPM, UNet2DModel]:

@@ -127,7 +127,9 @@ def save_checkpoint(path: str | Path, learn: Learner,
                     batches_done: int = 0,  # training batches already done in epoch `epoch + 1`
                     # the training loader's generator state at that epoch's start
                     *, loader_state: torch.Tensor | None = None,
-                    **extra,  # more metadata (JSON-able), such as the SHA-256 of the model this epoch exports
+                    # more metadata (JSON-able),
+                    # such as the SHA-256 of the model this epoch exports
+                    **extra,
                    ) -> Path:
     """Save all the state needed to resume after `epoch` (and `batches_done` more batches) as one
     safetensors file, atomically, with a SHA-256 of its content."""
@@ -231,7 +233,9 @@ def staged_pipeline(run: Path, model: UNet2DModel, ddpm: DDPM):
     with tempfile.TemporaryDirectory(dir=run, prefix='.pipeline.') as tmp:
         # on use, like every diffusers import of the command line's modules
         from diffusers import DDPMPipeline
-        with os_errors(tmp): DDPMPipeline(unet=model, scheduler=to_diffusers(ddpm)).save_pretrained(tmp, safe_serialization=True)
+        with os_errors(tmp):
+            DDPMPipeline(unet=model, scheduler=to_diffusers(ddpm)).save_pretrained(
+                tmp, safe_serialization=True)
         mask = _umask()
         # the usual modes (safetensors writes owner-only files)
         for folder, dirs, files in os.walk(tmp):
@@ -271,7 +275,8 @@ def smooth(xs: list[float], window: int = 11) -> list[float]:
     if window < 1: raise ValueError(f'window={window}: must be at least 1')
     sums, half, n = [0.], window // 2, len(xs)
     for x in xs: sums.append(sums[-1] + x)
-    return [(sums[min(n, i + half + 1)] - sums[max(0, i - half)]) / (min(n, i + half + 1) - max(0, i - half)) for i in range(n)]
+    return [(sums[min(n, i + half + 1)] - sums[max(0, i - half)])
+            / (min(n, i + half + 1) - max(0, i - half)) for i in range(n)]
 
 # %% ../nbs/07_runs.ipynb #8a4da55f
 def plot_losses(rows: list[dict],  # per-epoch rows of `losses.csv`
@@ -382,7 +387,9 @@ def _batch_epoch(p: Path) -> int:
     return int(p.name.split('-')[1])
 
 # %% ../nbs/07_runs.ipynb #df96582d
-def commit(run: Path, stage: Path, sha: str,  # a pipeline staged in `run` and the SHA-256 of its weights
+def commit(run: Path, stage: Path,
+           # a pipeline staged in `run` and the SHA-256 of its weights
+           sha: str,
            # the epoch's checkpoint, already saved: everything else is made from what it holds
            ckpt: Path,
            *, rows: list[dict], batches: list[dict],  # all epochs' losses so far, and all batches'
@@ -486,8 +493,9 @@ def after_batch(self: RunCB, learn):
     if not (self.stop_requested and learn.training): return
     done = self.skipped + learn.iter + 1
     if self.writes:
-        save_checkpoint(self.run/'checkpoints'/f'epoch-{learn.epoch:04d}-batch-{done:06d}.safetensors', learn,
-                        learn.epoch - 1, batches_done=done, loader_state=self.loader_state)
+        save_checkpoint(
+            self.run/'checkpoints'/f'epoch-{learn.epoch:04d}-batch-{done:06d}.safetensors',
+            learn, learn.epoch - 1, batches_done=done, loader_state=self.loader_state)
     self.interrupted_at = (learn.epoch, done)
     raise CancelFitException()
 
@@ -830,15 +838,21 @@ def _card_use(run: Path, cond: bool) -> str:
     name = run.name
     fn, draw = (('guided_sample', f"labels='sneaker', guidance={DEFAULT_GUIDANCE}, ") if cond
                 else ('sample', ''))
-    plain = ('A `DDPMPipeline` calls the U-Net without class labels, so a conditional model is sampled with slowai, or by '
-             'passing `class_labels=` to `UNet2DModel.from_pretrained(folder, subfolder="unet")` in your own loop.' if cond else
-             f"```python\nfrom diffusers import DDPMPipeline\npipe = DDPMPipeline.from_pretrained('{name}')\n"
-             "images = pipe(batch_size=16, output_type='np').images\npixels = (2 * images - 0.5).clip(0, 1)  # "
-             "the pipeline maps x to x/2 + 0.5, made for data in [-1, 1]; slowai's is in [-0.5, 0.5]\n```")
-    return (f"With slowai (`pip install \"slowai @ git+https://github.com/slowai/slowai\"`):\n\n```sh\nslowai_sample --run {name} "
-            f"--out grid.png{' --label sneaker' if cond else ''}\n```\n\n```python\nfrom slowai import {fn}\n"
-            f"from slowai.runs import load_run\nddpm, model, info = load_run('{name}')\nimages = {fn}(ddpm, model, "
-            f"(16, 1, 32, 32), '{DEFAULT_SAMPLER}', {draw}steps={DEFAULT_STEPS})  # [-0.5, 0.5]\n```\n\n"
+    plain = ('A `DDPMPipeline` calls the U-Net without class labels, so a conditional model is '
+             'sampled with slowai, or by passing `class_labels=` to '
+             '`UNet2DModel.from_pretrained(folder, subfolder="unet")` in your own loop.' if cond
+             else f"```python\nfrom diffusers import DDPMPipeline\n"
+                  f"pipe = DDPMPipeline.from_pretrained('{name}')\n"
+                  "images = pipe(batch_size=16, output_type='np').images\n"
+                  "pixels = (2 * images - 0.5).clip(0, 1)  # the pipeline maps x to x/2 + 0.5, "
+                  "made for data in [-1, 1]; slowai's is in [-0.5, 0.5]\n```")
+    return (f"With slowai (`pip install \"slowai @ git+https://github.com/slowai/slowai\"`):\n\n"
+            f"```sh\nslowai_sample --run {name} --out grid.png"
+            f"{' --label sneaker' if cond else ''}\n```\n\n"
+            f"```python\nfrom slowai import {fn}\nfrom slowai.runs import load_run\n"
+            f"ddpm, model, info = load_run('{name}')\n"
+            f"images = {fn}(ddpm, model, (16, 1, 32, 32), '{DEFAULT_SAMPLER}', "
+            f"{draw}steps={DEFAULT_STEPS})  # [-0.5, 0.5]\n```\n\n"
             f"With plain diffusers:\n\n{plain}")
 
 # %% ../nbs/07_runs.ipynb #f65d0b13
@@ -885,14 +899,18 @@ def model_card(run: Path,
                'training ended.' if (run/'samples.png').is_file()
                else 'No sample grid yet: `slowai_train` draws `samples.png` when training ends.')
     body = [f"# {run.name}: a {'class-conditional ' if cond else ''}DDPM for Fashion-MNIST",
-            f"A diffusers `UNet2DModel` that predicts the noise in 32×32 grey Fashion-MNIST images (pixels in [-0.5, 0.5]), "
-            f"trained by [slowai](https://github.com/slowai/slowai)'s {made_by} for {info['epochs_done']} of {info['epochs']} "
-            f"epochs{'; these are the weights of its moving average (EMA)' if info.get('ema') else ''}"
+            f"A diffusers `UNet2DModel` that predicts the noise in 32×32 grey Fashion-MNIST images "
+            f"(pixels in [-0.5, 0.5]), trained by [slowai](https://github.com/slowai/slowai)'s "
+            f"{made_by} for {info['epochs_done']} of {info['epochs']} epochs"
+            f"{'; these are the weights of its moving average (EMA)' if info.get('ema') else ''}"
             f"{'. It draws the class it is given, with classifier-free guidance' if cond else ''}.",
             '## Training settings', _card_settings(info, cond),
             '## Losses', losses_png, _card_losses(rows),
-            '## Samples', samples, '## Quality', _card_scores(run), '## Use', use or _card_use(run, cond),
-            '## Licence', 'The weights, like slowai, are under the Apache License 2.0. Fashion-MNIST (Zalando Research) is under the MIT licence.']
+            '## Samples', samples, '## Quality', _card_scores(run),
+            '## Use', use or _card_use(run, cond),
+            '## Licence',
+            'The weights, like slowai, are under the Apache License 2.0. Fashion-MNIST (Zalando '
+            'Research) is under the MIT licence.']
     return f'---\n{data.to_yaml()}\n---\n\n' + '\n\n'.join(b for b in body if b) + '\n'
 
 # %% ../nbs/07_runs.ipynb #5384d2ef

@@ -103,7 +103,8 @@ def sample_last_steps(ddpm: DDPM | NoiseSchedule, model: nn.Module,
                       *,
                       # 'noise': unit Gaussian; 'scaled': times sqrt(1 - alpha_bar_{n-1})
                       start: str = 'noise',
-                      generator: torch.Generator | None = None, device=None, progress: bool = True) -> torch.Tensor:
+                      generator: torch.Generator | None = None, device=None,
+                      progress: bool = True) -> torch.Tensor:
     "Only the last `n` steps of Algorithm 2, starting from noise at step `n - 1`."
     if not (isinstance(n, int) and 1 <= n <= ddpm.n_steps):
         raise ValueError(f'n={n!r}: expected 1 to {ddpm.n_steps}')
@@ -143,7 +144,8 @@ def sample_skip(ddpm: DDPM, model: nn.Module,
                 *,
                 # 'reuse', 'single' (wrong coefficients) or 'jump' (right ones)
                 method: str = 'reuse',
-                generator: torch.Generator | None = None, device=None, progress: bool = True) -> torch.Tensor:
+                generator: torch.Generator | None = None, device=None,
+                progress: bool = True) -> torch.Tensor:
     "Sample with one model call every `skip` steps."
     if not (isinstance(skip, int) and skip >= 1):
         raise ValueError(f'skip={skip!r}: expected a positive integer')
@@ -155,7 +157,8 @@ def sample_skip_schedule(ddpm: DDPM, model: nn.Module,
                          sz: Sequence[int] = (16, 1, 32, 32),
                          *,
                          method: str = 'reuse',
-                         generator: torch.Generator | None = None, device=None, progress: bool = True) -> torch.Tensor:
+                         generator: torch.Generator | None = None, device=None,
+                         progress: bool = True) -> torch.Tensor:
     "Sample with the model called at the timesteps of `skip_schedule(skips)`."
     return _points_sample(ddpm, model, skip_schedule(ddpm.n_steps, skips), sz, method=method,
                           generator=generator, device=device, progress=progress)
@@ -280,10 +283,14 @@ class ClampedDEIS(ClampedStep, DEISMultistepScheduler):
 _DPM = dict(final_sigmas_type='zero', lower_order_final=True)
 SOLVERS = {  # sampler name: (diffusers scheduler, the subclass that clamps x0, settings)
     # = to_dpm_solver
-    'dpm++': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='dpmsolver++', solver_order=2, **_DPM)),
-    'dpm++3m': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='dpmsolver++', solver_order=3, **_DPM)),
-    'dpm++sde': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='sde-dpmsolver++', solver_order=2, **_DPM)),
-    'dpm++3m-sde': (DPMSolverMultistepScheduler, ClippedDPMSolver, dict(algorithm_type='sde-dpmsolver++', solver_order=3, **_DPM)),
+    'dpm++': (DPMSolverMultistepScheduler, ClippedDPMSolver,
+              dict(algorithm_type='dpmsolver++', solver_order=2, **_DPM)),
+    'dpm++3m': (DPMSolverMultistepScheduler, ClippedDPMSolver,
+                dict(algorithm_type='dpmsolver++', solver_order=3, **_DPM)),
+    'dpm++sde': (DPMSolverMultistepScheduler, ClippedDPMSolver,
+                 dict(algorithm_type='sde-dpmsolver++', solver_order=2, **_DPM)),
+    'dpm++3m-sde': (DPMSolverMultistepScheduler, ClippedDPMSolver,
+                    dict(algorithm_type='sde-dpmsolver++', solver_order=3, **_DPM)),
     'unipc': (UniPCMultistepScheduler, ClampedUniPC, dict(final_sigmas_type='zero')),
     'euler': (EulerDiscreteScheduler, ClampedEuler, dict(final_sigmas_type='zero')),
     'heun': (HeunDiscreteScheduler, ClampedHeun, {}),
@@ -305,12 +312,14 @@ STEP_SCHEDULES = dict(
 # for
 _DPM_LOGSNR = dict(timestep_spacing='linspace', use_lu_lambdas=True)
 _NOT_ON = {  # (sampler, schedule) that diffusers cannot run as intended, with the reason
-    ('unipc', 'logsnr'): "diffusers' UniPC floors the timesteps of an even log-SNR spacing, so the model would be told a lower "
-                         'noise level than the one it is solved at; use karras, or dpm++ with logsnr',
-    ('deis', 'logsnr'): "diffusers' DEIS floors the timesteps of an even log-SNR spacing and repeats its last noise level, "
-                        'which spends the last call on a step of length zero; use trailing',
-    ('deis', 'karras'): "diffusers' DEIS repeats the last noise level of a Karras spacing, which spends the last call on a step of "
-                        'length zero; use trailing'}
+    ('unipc', 'logsnr'): "diffusers' UniPC floors the timesteps of an even log-SNR spacing, so the "
+                         'model would be told a lower noise level than the one it is solved at; '
+                         'use karras, or dpm++ with logsnr',
+    ('deis', 'logsnr'): "diffusers' DEIS floors the timesteps of an even log-SNR spacing and "
+                        'repeats its last noise level, which spends the last call on a step of '
+                        'length zero; use trailing',
+    ('deis', 'karras'): "diffusers' DEIS repeats the last noise level of a Karras spacing, which "
+                        'spends the last call on a step of length zero; use trailing'}
 
 def schedule_args(sampler: str, schedule: str) -> dict:
     "The settings of `sampler`'s diffusers scheduler that spread its calls by `schedule`."
@@ -355,7 +364,9 @@ def schedule_problem(sampler: str, schedule: str) -> str | None:
     return _NOT_ON.get((sampler, schedule))
 
 # %% ../nbs/05_homework.ipynb #b14368fe
-def sample(ddpm: DDPM, model: nn.Module,  # the schedule the model was trained with, and a noise predictor model(x_t, t)
+def sample(ddpm: DDPM,
+           # the schedule the model was trained with, and a noise predictor model(x_t, t)
+           model: nn.Module,
            sz: Sequence[int] = (16, 1, 32, 32),
            # 'ddpm' (ancestral), 'ddim', 'dpm++' (DPM-Solver++ 2M) or another name in `SOLVERS`
            sampler: str = 'ddpm',
@@ -410,7 +421,8 @@ class CountCalls(nn.Module):
     # so that a wrapped conditional U-Net is still seen as one
     def config(self): return self.model.config
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, *labels):  # labels: a conditional U-Net's class labels
+    def forward(self, x: torch.Tensor, t: torch.Tensor,
+                *labels):  # labels: a conditional U-Net's class labels
         self.n += 1
         with torch.autocast(x.device.type, self.autocast or torch.float32,
                             enabled=self.autocast is not None):
