@@ -9,7 +9,8 @@ import argparse
 import contextlib
 import errno
 import importlib.util
-from dataclasses import fields, replace
+import inspect
+from dataclasses import dataclass, fields, replace
 from functools import partial
 import json
 import os
@@ -24,14 +25,12 @@ import numpy as np
 import torch
 from fastcore.basics import patch_to
 from fastcore.docments import docments
-from fastcore.meta import delegates
-from fastcore.script import Param, anno_parser, call_parse
 from tqdm.auto import tqdm
 
 from .prelude import (Callback, DataError, MetricsCB, TrainingDiverged, default_device,
                             get_dls, show_images)
 from .ddpm import (DDPM, ConfigError, config_options, fashion_unet, is_conditional,
-                         recipe_learner)
+                         recipe_learner, setting, _need, _number)
 from .conditional import (ConditionalDDPM, balanced_labels, guided_sample,
                                 GUIDED_MIN_ETA, guided_sampler_problem, label_index)
 from .init import init_ddpm
@@ -42,8 +41,9 @@ from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunCo
                          repair, run_lock, write_card, write_json)
 
 # %% auto #0
-__all__ = ['DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'DEFAULT_GUIDANCE', 'UsageError', 'train_run', 'sample_run',
-           'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_main', 'sample_main', 'eval_main']
+__all__ = ['DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'DEFAULT_GUIDANCE', 'UsageError', 'train_run', 'SampleConfig',
+           'sample_run', 'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_main', 'sample_main',
+           'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -75,10 +75,6 @@ def _check_device(device: str | None):
     if device == 'mps':
         _check(torch.backends.mps.is_available(), '--device mps: PyTorch sees no MPS device here')
 
-def _check_seed(seed: int):
-    _check(isinstance(seed, int) and 0 <= seed < 2**63,
-           f'--seed {seed}: must be 0 or more and below 2**63 (what a torch generator takes)')
-
 def _writable(path: Path, what: str):
     """`UsageError` unless files can be made in the folder `path` (or, if it does not exist yet, in
     the nearest folder above it)."""
@@ -102,9 +98,9 @@ def _output_file(out: Path, what: str):
 # %% ../nbs/07_cli.ipynb #0da686dd
 RESUMABLE = ('epochs', 'samples', 'eval_every', 'eval_n')  # the settings that --resume may change
 
-def flag_of(name: str) -> str:
-    "The command-line option of the `RunConfig` field `name`."
-    f = next((f for f in fields(RunConfig) if f.name == name), None)
+def flag_of(name: str, cls: type = RunConfig) -> str:
+    "The command-line option of the field `name` of `cls` (a `RunConfig` or a `SampleConfig`)."
+    f = next((f for f in fields(cls) if f.name == name), None)
     return '--' + (f.metadata.get('flag', name) if f is not None else name)
 
 def _on_cpu(device: str | None) -> bool:
@@ -116,7 +112,9 @@ def _check_precision(mp: str):
     _check(mp in SAMPLE_PRECISIONS,
            f'--mixed_precision {mp}: expected one of {", ".join(SAMPLE_PRECISIONS)}')
 
-def sampling_precision(mp: str,  # auto, no or bf16 (`--mixed_precision` of slowai_sample and slowai_eval)
+def sampling_precision(
+                       # auto, no or bf16 (`--mixed_precision` of slowai_sample and slowai_eval)
+                       mp: str,
                        device: torch.device | str,  # where the model samples
                       ) -> tuple[str, contextlib.AbstractContextManager]:
     """The arithmetic of sampling ('bf16' or 'no') and its autocast context; auto: bfloat16 on a CPU
@@ -250,7 +248,8 @@ def train_run(out: str | Path,  # the run folder to create (or continue, with `r
               extra_cbs: tuple = (),  # more callbacks for the Learner
               # log to experiment trackers: tensorboard, wandb or all (see `TrackerCB`)
               log_with: str | None = None,
-              **settings,  # `RunConfig` fields: epochs, bs, lr, seed, subset, ema, n_steps, samples, ...
+              # `RunConfig` fields: epochs, bs, lr, seed, subset, ema, n_steps, samples, ...
+              **settings,
              ) -> Path:
     """Train a `fashion_unet` with DDPM into the run folder `out` (see `slowai_train`); returns the
     folder."""
@@ -317,8 +316,9 @@ def _restore(learn, model, found, *, cfg: RunConfig, out: Path, resuming: bool):
     "Load a resumed run's newest checkpoint `found` into `model`, and the rest through `RestoreCB`."
     if found is not None:
         path, tensors, meta = found
-        where = (f'in epoch {meta["epoch"] + 1} after batch {meta["batches_done"]}' if meta.get('batches_done')
-                 else f'after epoch {meta["epoch"]}')  # a Ctrl-C checkpoint, or a finished epoch's
+        # a Ctrl-C checkpoint, or a finished epoch's
+        where = (f'in epoch {meta["epoch"] + 1} after batch {meta["batches_done"]}'
+                 if meta.get('batches_done') else f'after epoch {meta["epoch"]}')
         print(f'resuming {out} {where} from {path.name}')
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
         # epochs finished when the checkpoint was written (and `batches_done` of the next)
@@ -344,9 +344,11 @@ def _train_locked(out, cfg, info, main, *, device, progress, extra_cbs, ddpm, pr
     if cfg.scoring_every:
         extra_cbs = (QualityCB(ddpm, cfg.scoring_every, cfg.eval_n, cfg.seed,
                                conditional=cfg.conditional), *extra_cbs)
-    learn = recipe_learner(cfg, model, ddpm, dls=dls, device=device, extra_cbs=[run_cb, *precision, *extra_cbs],
+    learn = recipe_learner(cfg, model, ddpm, dls=dls, device=device,
+                           extra_cbs=[run_cb, *precision, *extra_cbs],
                            # one bar per run
-                           progress=progress and all(getattr(c, 'is_main', True) for c in precision),
+                           progress=progress and all(getattr(c, 'is_main', True)
+                                                     for c in precision),
                            cycle_epochs=cfg.epochs - cfg.cycle_start)
     _restore(learn, model, found, cfg=cfg, out=out, resuming=info is not None)
     with stop_on_sigint(run_cb): learn.fit(cfg.epochs)
@@ -445,7 +447,9 @@ class QualityCB(Callback):
     into `learn.quality`; FID and recall go in the epoch table."""
     # the scores are ready when the eval pass's row is printed; RunCB saves them with the epoch
     order = MetricsCB.order - 1
-    def __init__(self, ddpm: DDPM, every: int, n: int,  # the run's schedule, epochs between scorings, samples per scoring
+    def __init__(self, ddpm: DDPM, every: int,
+                 # the run's schedule, epochs between scorings, samples per scoring
+                 n: int,
                  # the starting noise of the samples and KID's subsets: the same every time
                  seed: int = 0,
                  # score a conditional model with every class in turn, at `SCORE_GUIDANCE`
@@ -507,7 +511,9 @@ class TrackerCB(Callback):
     """Log a run to Accelerate's trackers: loss and learning rate per batch; losses and a sample
     grid per epoch."""
     order = RunCB.order + 1  # an epoch is logged once it is saved
-    def __init__(self, run: Path, names: list[str],  # the run folder, and the trackers (`tracker_names`)
+    def __init__(self, run: Path,
+                 # the run folder, and the trackers (`tracker_names`)
+                 names: list[str],
                  config: dict,  # the run's settings, stored with the tracked run
                  samples: int = 16, *, seed: int = 0):  # the grid logged after each epoch (0: none)
         self.run, self.names, self.config, self.samples, self.seed = (Path(run), names, config,
@@ -598,37 +604,19 @@ def load_model(run: str | Path | None, pretrained: bool, device: str | None = No
     return ddpm, model
 
 # %% ../nbs/07_cli.ipynb #31aba640
-def _check_sampler(sampler: str | None, steps: int | None, eta: float | None = None,
-                   ddpm: DDPM | None = None, *, schedule: str = 'trailing'):
-    "The sampling options as given (None: not given), checked before the minutes of sampling."
-    from slowai.samplers import SAMPLERS, schedule_problem
-    _check(sampler is not None or eta is None,
-           f'--eta {eta}: it is DDIM\'s noise; give --sampler ddim with it (the default sampler, '
-           f'{DEFAULT_SAMPLER}, has none)')
-    sampler, eta = sampler or DEFAULT_SAMPLER, eta or 0.
-    _check(sampler in SAMPLERS, f'--sampler {sampler}: expected one of {", ".join(SAMPLERS)}')
-    problem = schedule_problem(sampler, schedule)
-    _check(problem is None, f'--schedule {schedule}: {problem}')
-    _check(steps is None or steps >= 1, f'--steps {steps}: must be at least 1')
-    _check(0 <= eta <= 1,
-           f'--eta {eta}: DDIM\'s noise must be between 0 (deterministic) and 1 (like DDPM)')
-    if ddpm is not None:
-        _check(steps is None or steps <= ddpm.n_steps,
-               f'--steps {steps}: the run\'s schedule has only {ddpm.n_steps} steps')
-
-def sampling_args(ddpm: DDPM, sampler: str | None, steps: int | None, eta: float | None, *, clip: bool,
-                  # a solver's step schedule (kept in the result only when it is not the default)
-                  schedule: str = 'trailing',
-                 ) -> dict:
-    """Keyword arguments of `samplers.sample`: the default sampler unless `sampler` is given, its
-    steps capped at the schedule's."""
-    _check_sampler(sampler, steps, eta, ddpm, schedule=schedule)
+def sampling_args(ddpm: DDPM, cfg: SampleConfig) -> dict:
+    """Keyword arguments of `samplers.sample` from `cfg`: the default sampler unless it names one,
+    its steps capped at the schedule's."""
+    _check(cfg.steps is None or cfg.steps <= ddpm.n_steps,
+           f'--steps {cfg.steps}: the run\'s schedule has only {ddpm.n_steps} steps')
+    sampler, steps, eta = cfg.sampler, cfg.steps, cfg.eta
     if sampler is None:
         sampler, steps, eta = DEFAULT_SAMPLER, steps or min(DEFAULT_STEPS,
                                                             ddpm.n_steps), DEFAULT_ETA
     eta = 0. if eta is None else eta
-    return dict(sampler=sampler, steps=ddpm.n_steps if steps is None else steps, eta=eta, clip=clip,
-                **({} if schedule == 'trailing' else dict(schedule=schedule)))
+    return dict(sampler=sampler, steps=ddpm.n_steps if steps is None else steps, eta=eta,
+                clip=cfg.clip,
+                **({} if cfg.schedule == 'trailing' else dict(schedule=cfg.schedule)))
 
 def sampler_label(args: dict) -> str:
     """A short name for a sampler's settings, used in file names: `ddim-eta1-20`, `dpm++-20`,
@@ -645,6 +633,76 @@ def sampler_label(args: dict) -> str:
 # conditional model, the lowest class-balanced FID (0.44) among those whose images the classifier
 # names as asked at least 97 % of the time (98.1 %; the conditional DDPM notebook)
 DEFAULT_GUIDANCE = 1.75
+
+# %% ../nbs/07_cli.ipynb #a7c41d02
+@dataclass
+class SampleConfig:
+    "How images are drawn from a model: the settings of `slowai_sample` and `slowai_eval`."
+    sampler: str | None = setting(None,
+                                  'ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, '
+                                  'dpm++sde, dpm++3m-sde, unipc, euler, heun or deis; default: '
+                                  f'{DEFAULT_SAMPLER}, {DEFAULT_STEPS} steps; with a class, ddim '
+                                  f'needs eta {GUIDED_MIN_ETA:g} or more and ddpm every step of '
+                                  'the schedule')
+    steps: int | None = setting(None,
+                                f'model calls per image; default {DEFAULT_STEPS} with the default '
+                                "sampler, all the schedule's steps with a named one")
+    eta: float | None = setting(None,
+                                "DDIM's noise, from 0 (deterministic) to 1 (like DDPM); only with "
+                                '--sampler ddim')
+    schedule: str = setting('trailing',
+                            "the solvers' step schedule: trailing (even in t), karras (rho 7) or "
+                            'logsnr (even in log-SNR)')
+    clip: bool = setting(True,
+                         'every sampler but ddpm clamps its predicted clean image to the data '
+                         'range; --no_clip: it does not', flag='no_clip')
+    label: str | None = setting(None,
+                                'conditional models: the class to draw, by name (sneaker, "ankle '
+                                'boot") or index 0-9, or all (every class, a row each, the '
+                                'default)')
+    guidance: float | None = setting(None,
+                                     'conditional models: classifier-free guidance w (0 ignores '
+                                     f'the label, 1 conditional; default {DEFAULT_GUIDANCE:g}); '
+                                     'with --pretrained, picks the conditional model')
+    seed: int = setting(0, "seed of the starting noise (and of slowai_eval's KID subsets)")
+    device: str | None = setting(None, 'cpu, cuda or mps; default: CPU')
+    batch: int = setting(256, 'images sampled at once (slowai_eval)')
+    mixed_precision: str = setting('auto',
+                                   'auto (bf16 on a CPU where it measured at least 1.1 times as '
+                                   'fast), no or bf16')
+    epoch: str | int | None = setting(None,
+                                      'best (the epoch with the lowest FID while training) or an '
+                                      'epoch number (0 first); default: the final model')
+
+    def __post_init__(self): self.check()
+
+# %% ../nbs/07_cli.ipynb #a7c41d03
+@patch_to(SampleConfig)
+def check(self):
+    "Raise `ConfigError` for the first setting that cannot work, before any model is loaded."
+    from slowai.samplers import SAMPLERS, schedule_problem
+    _need(self.sampler is not None or self.eta is None, 'eta', self.eta,
+          f"it is DDIM's noise; give --sampler ddim with it (the default sampler, "
+          f'{DEFAULT_SAMPLER}, has none)')
+    sampler, eta = self.sampler or DEFAULT_SAMPLER, 0. if self.eta is None else self.eta
+    _need(sampler in SAMPLERS, 'sampler', sampler, f'expected one of {", ".join(SAMPLERS)}')
+    problem = schedule_problem(sampler, self.schedule)
+    _need(problem is None, 'schedule', self.schedule, problem)
+    _need(self.steps is None or (_number(self.steps, True) and self.steps >= 1), 'steps',
+          self.steps, 'must be at least 1')
+    _need(_number(eta) and 0 <= eta <= 1, 'eta', self.eta,
+          "DDIM's noise must be between 0 (deterministic) and 1 (like DDPM)")
+    _need(_number(self.seed, True) and 0 <= self.seed < 2**63, 'seed', self.seed,
+          'must be 0 or more and below 2**63 (what a torch generator takes)')
+    _need(_number(self.batch, True) and self.batch > 0, 'batch', self.batch, 'must be at least 1')
+    _need(self.mixed_precision in SAMPLE_PRECISIONS, 'mixed_precision', self.mixed_precision,
+          f'expected one of {", ".join(SAMPLE_PRECISIONS)}')
+
+def _sample_config(**settings) -> SampleConfig:
+    "`SampleConfig(**settings)`, a setting that cannot work reported as its option (`UsageError`)."
+    try: return SampleConfig(**settings)
+    except ConfigError as e:
+        raise UsageError(f'{flag_of(e.field, SampleConfig)} {e.value}: {e.reason}') from None
 
 # %% ../nbs/07_cli.ipynb #8e14e3e9
 def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n: int, *,
@@ -677,37 +735,33 @@ def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n:
 MAX_GRID = 1024  # images in one slowai_sample grid: 32 x 32 of them already make a 2,560-pixel PNG
 
 # %% ../nbs/07_cli.ipynb #f0c84fdd
-def sample_run(run: str | Path | None, out: str | Path = 'samples.png', n: int = 16, seed: int = 0,
-               *, sampler: str | None = None, steps: int | None = None, device: str | None = None,
-               progress: bool = True, eta: float | None = None, clip: bool = True, pretrained: bool = False,
-               label: str | None = None, guidance: float | None = None,
-               mixed_precision: str = 'auto',  # auto, no or bf16 (see `sampling_precision`)
-               # 'best' or an epoch number of the run; default: its final model
-               epoch: str | int | None = None,
-               schedule: str = 'trailing',  # a solver's step schedule: trailing, karras or logsnr
+def sample_run(run: str | Path | None,  # a run folder; None with `pretrained`
+               out: str | Path = 'samples.png',  # the PNG grid to write
+               n: int = 16,  # number of images
+               *, pretrained: bool = False,  # sample a shipped model instead of a run
+               progress: bool = True,  # show a progress bar
+               **settings,  # `SampleConfig` fields: sampler, steps, seed, label, guidance, ...
               ) -> torch.Tensor:
     """Sample `n` images from a run (or a shipped model) and save them as a PNG grid at `out`;
     returns the images."""
-    _check_precision(mixed_precision)
+    cfg = _sample_config(**settings)
     _check(n > 0, f'--n {n}: must be at least 1')
     _check(n <= MAX_GRID,
            f'--n {n}: a grid holds at most {MAX_GRID:,} images; to score many samples use '
            f'slowai_eval')
-    _check_seed(seed)
     _check(Path(out).suffix.lower() == '.png',
            f'--out {out}: the grid is written as PNG; give a name ending in .png')
     _output_file(Path(out), f'--out {out}')  # before any sampling
-    _check_sampler(sampler, steps, eta, schedule=schedule)
-    ddpm, model = load_model(run, pretrained, device, conditional=label is not None
-                             or guidance is not None, epoch=epoch)
-    args = sampling_args(ddpm, sampler, steps, eta, clip=clip, schedule=schedule)
-    cond = label_args(model, label, guidance, n, sampling=args, n_steps=ddpm.n_steps)
-    _, arithmetic = sampling_precision(mixed_precision, model.device)
+    ddpm, model = load_model(run, pretrained, cfg.device, conditional=cfg.label is not None
+                             or cfg.guidance is not None, epoch=cfg.epoch)
+    args = sampling_args(ddpm, cfg)
+    cond = label_args(model, cfg.label, cfg.guidance, n, sampling=args, n_steps=ddpm.n_steps)
+    _, arithmetic = sampling_precision(cfg.mixed_precision, model.device)
     with arithmetic:
         x = draw(ddpm, model, (n, 1, 32, 32), cond, **args,
-                 generator=torch.Generator(model.device).manual_seed(seed),
+                 generator=torch.Generator(model.device).manual_seed(cfg.seed),
                  progress=progress).float()
-    every_class = cond and label in (None, 'all') and n % 10 == 0  # one row per class
+    every_class = cond and cfg.label in (None, 'all') and n % 10 == 0  # one row per class
     save_grid(x, Path(out), ncols=n // 10 if every_class else None)
     return x
 
@@ -749,16 +803,34 @@ def draw_samples(ddpm: DDPM, model: UNet2DModel, n: int,
     return torch.cat(chunks).float()
 
 # %% ../nbs/07_cli.ipynb #fcd84476
-def _check_eval(n: int, batch: int, seed: int, mixed_precision: str):
-    "`slowai_eval`'s own options, checked before any model is loaded."
+def _check_eval(n: int, cfg: SampleConfig):
+    "`slowai_eval`'s own checks, before any model is loaded."
     from slowai.eval import shipped_classifier
     need = shipped_classifier().n_features + 1
     _check(n >= need,
            f'--n {n}: FID over {need - 1} features needs at least {need} samples (10,000 is usual)')
-    _check(batch > 0, f'--batch {batch}: must be at least 1')
-    _check_seed(seed)
-    _check_precision(mixed_precision)
+    _check(cfg.label is None,
+           f'--label {cfg.label}: slowai_eval scores every class equally often; leave it out')
     _check_memory(n)
+
+def _scores(images: torch.Tensor, cfg: SampleConfig, *, model: str, args: dict, cond: dict | None,
+            cost: dict) -> dict:
+    """`slowai_eval`'s report on `images`: the metrics, the sampler with its calls and `cost`
+    (seconds, precision), and for a conditional model how often the classifier names the class."""
+    from slowai.samplers import model_calls
+    from slowai.conditional import label_agreement
+    from slowai.eval import evaluate
+    epoch, secs = cfg.epoch, cost['seconds']
+    res = evaluate(images, seed=cfg.seed, device=cfg.device) | dict(
+        model=model, **args, model_calls_per_image=model_calls(args['sampler'], args['steps']),
+        seconds=round(secs, 2), samples_per_s=round(len(images) / secs, 2), seed=cfg.seed,
+        mixed_precision=cost['mixed_precision'],
+        **({} if epoch is None else dict(epoch=epoch if epoch == 'best' else int(epoch))))
+    if cond:
+        agree = label_agreement(images, cond['labels'])
+        res |= dict(guidance=cond['guidance'], label_agreement=agree['overall'],
+                    label_agreement_per_class=agree['per_class'])
+    return res
 
 def _eval_dest(run, out, *, pretrained: bool, args: dict, cond: dict | None, epoch, n: int):
     """Where `slowai_eval` writes its scores: `out`, or a file in the run named after the sampler,
@@ -771,32 +843,32 @@ def _eval_dest(run, out, *, pretrained: bool, args: dict, cond: dict | None, epo
             if not pretrained else None)
 
 # %% ../nbs/07_cli.ipynb #b34bc013
-def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None, steps: int | None = None, *, batch: int = 256,
-             seed: int = 0, device: str | None = None, out: str | Path | None = None, progress: bool = True,
-             eta: float | None = None, clip: bool = True, pretrained: bool = False, guidance: float | None = None,
-             mixed_precision: str = 'auto',  # auto, no or bf16 (see `sampling_precision`)
-             # 'best' or an epoch number of the run; default: its final model
-             epoch: str | int | None = None,
-             schedule: str = 'trailing',  # a solver's step schedule: trailing, karras or logsnr
+def eval_run(run: str | Path | None,  # a run folder; None with `pretrained`
+             n: int = 10_000,  # number of samples to score
+             *, pretrained: bool = False,  # score a shipped model instead of a run
+             # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json
+             # (none with `pretrained`)
+             out: str | Path | None = None,
+             progress: bool = True,  # show a progress bar
+             **settings,  # `SampleConfig` fields: sampler, steps, seed, batch, guidance, ...
             ) -> dict:
     """FID, KID, precision, recall and static share of `n` samples, with their cost (and, for a
     conditional model, label agreement); written to `out`."""
-    from slowai.samplers import model_calls
-    from slowai.conditional import label_agreement
-    from slowai.eval import evaluate
-    _check_eval(n, batch, seed, mixed_precision)
-    _check_sampler(sampler, steps, eta, schedule=schedule)
-    ddpm, model = load_model(run, pretrained, device, conditional=guidance is not None, epoch=epoch)
-    args = sampling_args(ddpm, sampler, steps, eta, clip=clip, schedule=schedule)
+    cfg = _sample_config(**settings)
+    _check_eval(n, cfg)
+    ddpm, model = load_model(run, pretrained, cfg.device, conditional=cfg.guidance is not None,
+                             epoch=cfg.epoch)
+    args = sampling_args(ddpm, cfg)
     # every class equally often
-    cond = label_args(model, None, guidance, n, sampling=args, n_steps=ddpm.n_steps)
-    dest = _eval_dest(run, out, pretrained=pretrained, args=args, cond=cond, epoch=epoch, n=n)
+    cond = label_args(model, None, cfg.guidance, n, sampling=args, n_steps=ddpm.n_steps)
+    dest = _eval_dest(run, out, pretrained=pretrained, args=args, cond=cond, epoch=cfg.epoch, n=n)
     # before the minutes of sampling
     if dest is not None: _output_file(dest, f'--out {dest}' if out else f'--run {run}')
-    precision, arithmetic = sampling_precision(mixed_precision, model.device)
+    precision, arithmetic = sampling_precision(cfg.mixed_precision, model.device)
     t0 = time.perf_counter()
-    with arithmetic: images = draw_samples(ddpm, model, n, args, seed=seed, batch=batch, cond=cond,
-                                                   progress=progress)
+    with arithmetic:
+        images = draw_samples(ddpm, model, n, args, seed=cfg.seed, batch=cfg.batch, cond=cond,
+                              progress=progress)
     secs = time.perf_counter() - t0
     bad = (~torch.isfinite(images).flatten(1).all(1)).sum().item()
     _check(not bad,
@@ -804,27 +876,18 @@ def eval_run(run: str | Path | None, n: int = 10_000, sampler: str | None = None
            f'hold NaN or infinite '
            'values, so they cannot be scored; the model is broken (see its losses, or train it '
            'again)')
-    res = evaluate(images, seed=seed, device=device) | dict(
-        model='pretrained' if pretrained else str(run), **args, model_calls_per_image=model_calls(args['sampler'], args['steps']),
-        seconds=round(secs, 2), samples_per_s=round(n / secs, 2), seed=seed, mixed_precision=precision,
-        **({} if epoch is None else dict(epoch=epoch if epoch == 'best' else int(epoch))))
-    if cond:
-        agree = label_agreement(images, cond['labels'])
-        res |= dict(guidance=cond['guidance'], label_agreement=agree['overall'],
-                    label_agreement_per_class=agree['per_class'])
+    res = _scores(images, cfg, model='pretrained' if pretrained else str(run), args=args,
+                  cond=cond, cost=dict(seconds=secs, mixed_precision=precision))
     if dest is not None: write_json(dest, res)
     # the run's model card lists its scores
-    if dest is not None and not out and epoch is None: write_card(Path(run))
+    if dest is not None and not out and cfg.epoch is None: write_card(Path(run))
     return res
 
 # %% ../nbs/07_cli.ipynb #a980f4ee
-def _run_cli(func: Callable, prog: str, argv: list[str] | None = None,
-             parser: argparse.ArgumentParser | None = None):
-    p = anno_parser(func, prog=prog) if parser is None else parser
+def _run_cli(func: Callable, prog: str, argv: list[str] | None, parser: argparse.ArgumentParser):
     def error(msg): _die(prog, msg)
-    p.error = error
-    args = vars(p.parse_args(argv))
-    args.pop('pdb', None); args.pop('xtra', None)
+    parser.error = error
+    args = vars(parser.parse_args(argv))
     try: return func(**args)
     except (UsageError, RunError, DataError) as e: _die(prog, str(e))
     except TrainingDiverged as e: _die(prog, str(e), 1)
@@ -865,7 +928,9 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                  *, log_with: str = None,
                  # a named set of recipe settings, measured in the recipes notebook
                  recipe: str = None,
-                 **settings,  # the run's settings, `RunConfig` fields (`--epochs 3 --lr 4e-3 ...` on the command line)
+                 # the run's settings, `RunConfig` fields
+                 # (`--epochs 3 --lr 4e-3 ...` on the command line)
+                 **settings,
                 ):
     """Train a DDPM on Fashion-MNIST into a run folder (model, losses.csv/png, samples.png,
     checkpoints)."""
@@ -882,78 +947,33 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                                   else []) + ['unet/']
         print(f'run saved in {run}: {", ".join(files)} (load with slowai_sample --run {run})')
 
-# %% ../nbs/07_cli.ipynb #e27f9338
-def _sampling_options(
-        *,
-        sampler: Param(f'ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, dpm++sde, '
-                       f'dpm++3m-sde, unipc, euler, heun or deis; default: {DEFAULT_SAMPLER}, '
-                       f'{DEFAULT_STEPS} steps; with a class, ddim needs eta {GUIDED_MIN_ETA:g} '
-                       'or more and ddpm every step of the schedule', str) = None,
-        steps: Param(f'model calls per image; default {DEFAULT_STEPS} with the default sampler, '
-                     "all the schedule's steps with a named one", int) = None,
-        # DDIM's noise, from 0 (deterministic) to 1 (like DDPM); only with --sampler ddim
-        eta: float = None,
-        # the solvers' step schedule: trailing (even in t), karras (rho 7) or logsnr (even in
-        # log-SNR)
-        schedule: str = 'trailing',
-        # every sampler but ddpm: do not clamp the predicted clean image to the data range
-        no_clip: bool = False,
-        device: str = None,  # cpu, cuda or mps; default: CPU
-        guidance: Param('conditional models: classifier-free guidance w (0 ignores the label, 1 '
-                        f'conditional; default {DEFAULT_GUIDANCE:g}); with --pretrained, picks '
-                        'the conditional model', float) = None,
-        # auto (bf16 on a CPU where it measured at least 1.1 times as fast), no or bf16
-        mixed_precision: str = 'auto',
-        # best (the epoch with the lowest FID while training) or an epoch number (0 first); default:
-        # the final model
-        epoch: str = None,
-       ):
-    """The options `slowai_sample` and `slowai_eval` share, declared once: both take them through
-    `delegates`, and `sampling_kwargs` hands them on. Three are `Param`s, whose help is built from
-    the defaults it names."""
-
-def sampling_kwargs(no_clip: bool = False, **options) -> dict:
-    "`_sampling_options` as `sample_run` and `eval_run` take them."
-    return dict(clip=not no_clip, **options)
-
 # %% ../nbs/07_cli.ipynb #acfd0f57
-@call_parse
-@delegates(_sampling_options)
 def slowai_sample(run: str = None,  # a run folder written by slowai_train
                   # sample from the model that ships with slowai instead of a run
                   pretrained: bool = False,
                   out: str = 'samples.png',  # the PNG grid to write
                   n: int = 16,  # number of images
-                  *, seed: int = 0,  # seed of the starting noise
-                  # conditional models: the class to draw, by name (sneaker, "ankle boot") or index
-                  # 0-9, or all (every class, a row each, the default)
-                  label: str = None,
-                  **kwargs,  # the sampling options of `_sampling_options`
+                  **settings,  # `SampleConfig` fields (`--sampler ddim --steps 50 ...`)
                  ):
     """Sample images from a trained run, or a shipped model, and save them as a PNG grid; with
     --pretrained, --label picks the conditional model."""
-    sample_run(run, out, n, seed, pretrained=pretrained, label=label, **sampling_kwargs(**kwargs))
+    sample_run(run, out, n, pretrained=pretrained, **settings)
     print(f'wrote {out}')
 
 # %% ../nbs/07_cli.ipynb #1dd9dc1e
-@call_parse
-@delegates(_sampling_options)
 def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 pretrained: bool = False,  # score the model that ships with slowai instead of a run
                 n: int = 10_000,  # number of samples to score
-                *, batch: int = 256,  # images sampled at once
-                seed: int = 0,  # seed of the starting noise and of KID's subsets
                 # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json (none with
                 # --pretrained)
                 out: str = None,
-                **kwargs,  # the sampling options of `_sampling_options`
+                **settings,  # `SampleConfig` fields (`--sampler ddim --steps 50 ...`)
                ):
     """FID, KID, precision and recall of samples against the Fashion-MNIST test set, with model
     calls and seconds; for a conditional model, also how often the classifier sees the requested
     class."""
-    res = eval_run(run, n, batch=batch, seed=seed, out=out, pretrained=pretrained,
-                   **sampling_kwargs(**kwargs))
-    print(json.dumps(res, indent=2))
+    print(json.dumps(eval_run(run, n, pretrained=pretrained, out=out, **settings), indent=2))
+
 
 # %% ../nbs/07_cli.ipynb #fdf36459
 def train_parser() -> argparse.ArgumentParser:
@@ -976,6 +996,19 @@ def train_parser() -> argparse.ArgumentParser:
                    + f' (default: {DEFAULT_RECIPE}; an option given on its own wins)')
     return config_options(p, RunConfig)
 
+def _sampling_parser(func: Callable, prog: str, *,
+                     skip: tuple[str, ...]) -> argparse.ArgumentParser:
+    """The parser of `slowai_sample` or `slowai_eval` (`func`): the command's own four options,
+    then one per `SampleConfig` field but those in `skip`."""
+    p = argparse.ArgumentParser(prog=prog, description=func.__doc__)
+    docs, params = docments(func), inspect.signature(func).parameters
+    p.add_argument('--run', metavar='RUN', help=docs['run'])
+    p.add_argument('--pretrained', action='store_true', help=docs['pretrained'])
+    p.add_argument('--out', metavar='OUT', default=params['out'].default, help=docs['out'])
+    p.add_argument('--n', metavar='N', type=int, default=params['n'].default,
+                   help=f"{docs['n']} (default: {params['n'].default})")
+    return config_options(p, SampleConfig, skip=skip)
+
 # %% ../nbs/07_cli.ipynb #568146c6
 def train_main(argv: list[str] | None = None):
     """The `slowai_train` command: parse `argv` (default `sys.argv`), report a bad argument in one
@@ -985,9 +1018,11 @@ def train_main(argv: list[str] | None = None):
 def sample_main(argv: list[str] | None = None):
     """The `slowai_sample` command: parse `argv` (default `sys.argv`), report a bad argument in one
     line with exit status 2."""
-    _run_cli(slowai_sample.__wrapped__, 'slowai_sample', argv)
+    _run_cli(slowai_sample, 'slowai_sample', argv,
+             parser=_sampling_parser(slowai_sample, 'slowai_sample', skip=('batch',)))
 
 def eval_main(argv: list[str] | None = None):
     """The `slowai_eval` command: parse `argv` (default `sys.argv`), report a bad argument in one
     line with exit status 2."""
-    _run_cli(slowai_eval.__wrapped__, 'slowai_eval', argv)
+    _run_cli(slowai_eval, 'slowai_eval', argv,
+             parser=_sampling_parser(slowai_eval, 'slowai_eval', skip=('label',)))

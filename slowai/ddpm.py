@@ -180,7 +180,9 @@ def sampling_mode(model: nn.Module):
     finally: model.train(was_training)
 
 # %% ../nbs/01_ddpm.ipynb #ce15aa34
-def reverse_loop(step: Callable,  # `step(x, eps, t, t_prev=, noise=)` returns x at `t_prev`; `t_prev` is -1 for x_0
+def reverse_loop(
+                 # `step(x, eps, t, t_prev=, noise=)` returns x at `t_prev`; `t_prev` is -1 for x_0
+                 step: Callable,
                  model: nn.Module,  # a noise predictor called as `model(x_t, t).sample`
                  timesteps: Sequence[int],  # decreasing; the loop ends on x_0 after the last one
                  x: torch.Tensor,  # x at `timesteps[0]`
@@ -242,7 +244,9 @@ def _head_dim_problem(head_dim, channels: Sequence[int], attention: Sequence[boo
             f'{", ".join(map(str, attn))} channels)')
 
 # %% ../nbs/01_ddpm.ipynb #0d45d6fe
-def fashion_unet(channels: Sequence[int] = _UNET_CHANNELS,  # channels at each of the four resolutions
+def fashion_unet(
+                 # channels at each of the four resolutions
+                 channels: Sequence[int] = _UNET_CHANNELS,
                  norm_groups: int = 8,  # GroupNorm groups; must divide every entry of `channels`
                  # labels for a class-conditional model; None: unconditional
                  num_classes: int | None = None,
@@ -270,11 +274,13 @@ def fashion_unet(channels: Sequence[int] = _UNET_CHANNELS,  # channels at each o
         raise ValueError(f'head_dim={head_dim!r}: {problem}')
     down = tuple('AttnDownBlock2D' if a else 'DownBlock2D' for a in attention)
     from diffusers import UNet2DModel
-    return UNet2DModel(sample_size=32, in_channels=1, out_channels=1, block_out_channels=tuple(channels),
+    return UNet2DModel(sample_size=32, in_channels=1, out_channels=1,
+                       block_out_channels=tuple(channels),
                        norm_num_groups=norm_groups, attention_head_dim=head_dim,
                        # the extra row: "no label"
                        num_class_embeds=None if num_classes is None else num_classes + 1,
-                       down_block_types=down, up_block_types=tuple(b.replace('Down', 'Up') for b in reversed(down)))
+                       down_block_types=down,
+                       up_block_types=tuple(b.replace('Down', 'Up') for b in reversed(down)))
 
 def is_conditional(model: nn.Module) -> bool:
     """Whether `model` (a diffusers U-Net, possibly wrapped, by DDP for one) was built with
@@ -299,7 +305,8 @@ class EMA(Callback):
         if self.model is None:
             self.model = copy.deepcopy(learn.unwrapped_model).eval().requires_grad_(False)
 
-    def before_epoch(self, learn):  # after every before_fit: the averaged copy goes where the model ended up
+    # after every before_fit: the averaged copy goes where the model ended up
+    def before_epoch(self, learn):
         self.model.to(next(learn.unwrapped_model.parameters()).device)
 
     @torch.no_grad()
@@ -411,12 +418,13 @@ def check(self: TrainConfig):
           self.collapse, 'must be a positive share of the starting loss, or None')
 
 # %% ../nbs/01_ddpm.ipynb #c5f57da5
-def config_options(parser: argparse.ArgumentParser,
-                   cls: type = TrainConfig) -> argparse.ArgumentParser:
+def config_options(parser: argparse.ArgumentParser, cls: type = TrainConfig,
+                   *, skip: Sequence[str] = (),  # fields that get no option
+                  ) -> argparse.ArgumentParser:
     """Add to `parser` one option per field of the config dataclass `cls`, with its meaning and
     default; options not given are left out."""
     for f in fields(cls):
-        if f.metadata.get('cli', True) is False: continue
+        if f.metadata.get('cli', True) is False or f.name in skip: continue
         # 'int | None' -> 'int' (annotations are strings here)
         kind = str(f.type).split('|')[0].strip()
         name, help = '--' + f.metadata.get('flag', f.name), f.metadata['help']

@@ -161,6 +161,27 @@ def _distill_loss(s: NoiseSchedule, teacher: nn.Module, student: nn.Module, x0: 
     target, weight = distill_target(s, teacher, z, (t, t_mid, t_end))
     return (weight * (student(z, t).sample - target).pow(2).mean((1, 2, 3))).mean()
 
+# %% ../nbs/11_distill.ipynb #5e1d7a01
+def _round_times(s: NoiseSchedule, steps: int, device) -> list[torch.Tensor]:
+    """The `[steps]` timesteps of each student step: its start, its teacher's middle step and its
+    end."""
+    big, small = ddim_timesteps(s.n_steps, 2 * steps), ddim_timesteps(s.n_steps, steps)
+    assert big[::2] == small, 'the student must visit every other timestep of its teacher'
+    return [torch.tensor(v, device=device) for v in (small[:-1], big[1::2], small[1:])]
+
+def _finish_round(out: Path, ddpm: DDPM, averaged: nn.Module, *, rows: list[dict],
+                  config: dict) -> nn.Module:
+    """Save a finished round: the averaged student, its losses, then `round.json`, which marks it
+    done; returns the student as it ships."""
+    averaged.eval().requires_grad_(False)
+    atomic_write(out / 'losses.csv', partial(_write_rows, rows=rows))
+    save_pretrained_ddpm(ddpm, averaged, out / 'student')
+    atomic_write(out / 'round.json', lambda p: p.write_text(json.dumps(config)))
+    ckpt = out / 'checkpoint.safetensors'
+    if ckpt.is_file(): ckpt.unlink()
+    # in float16 and back, as it ships and as the next round sees it
+    return load_pretrained_ddpm(out / 'student', next(averaged.parameters()).device)[1]
+
 # %% ../nbs/11_distill.ipynb #dd465f17
 def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its schedule
                   steps: int,  # the student's DDIM steps; the teacher takes twice as many
@@ -189,10 +210,7 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
     averaged = copy.deepcopy(teacher)
     opt = torch.optim.Adam(student.parameters(), lr=lr)
     images = to_model_images(load_fashion_mnist('train')[0][:subset])
-    big, small = ddim_timesteps(s.n_steps, 2 * steps), ddim_timesteps(s.n_steps, steps)
-    assert big[::2] == small, 'the student must visit every other timestep of its teacher'
-    # each student step k: its start, the teacher's middle step and its end
-    times = [torch.tensor(v, device=device) for v in (small[:-1], big[1::2], small[1:])]
+    times = _round_times(s, steps, device)
     gen, ckpt = torch.Generator().manual_seed(seed), out / 'checkpoint.safetensors'
     # an interrupted round continues from its last checkpoint
     rows, done = _load_round(ckpt, config, student=student, averaged=averaged, opt=opt, gen=gen)
@@ -209,13 +227,7 @@ def distill_round(teacher: nn.Module, ddpm: DDPM,  # a noise predictor and its s
         if (it + 1) % save_every == 0 and it + 1 < n_iter:
             _save_round(ckpt, dict(config=config, rows=rows, done=it + 1), student=student,
                         averaged=averaged, opt=opt, gen=gen)
-    averaged.eval().requires_grad_(False)
-    atomic_write(out / 'losses.csv', partial(_write_rows, rows=rows))
-    save_pretrained_ddpm(ddpm, averaged, out / 'student')
-    atomic_write(done_file, lambda p: p.write_text(json.dumps(config)))
-    if ckpt.is_file(): ckpt.unlink()
-    # in float16 and back, as it ships and as the next round sees it
-    return load_pretrained_ddpm(out / 'student', device)[1]
+    return _finish_round(out, ddpm, averaged, rows=rows, config=config)
 
 # %% ../nbs/11_distill.ipynb #eda6fca4
 def distill(teacher: nn.Module, ddpm: DDPM,

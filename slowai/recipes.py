@@ -101,9 +101,13 @@ def _with_recipe(base: type) -> type:
     return RecipeDDPM if base is DDPM else type(f'Recipe{base.__name__}', (RecipeDDPM, base),
                                                 {'__module__': __name__})
 
-def recipe_ddpm(base: type = DDPM,  # the callback to extend: `DDPM`, `ConditionalDDPM`, `ShardedDDPM`, ...
-                *args, schedule: str = 'linear', prediction: str = 'epsilon', min_snr: float | None = None,
-                **kwargs) -> RecipeDDPM:  # `args` and `kwargs` are `base`'s: n_steps, p_uncond, seed, ...
+def recipe_ddpm(
+                # the callback to extend: `DDPM`, `ConditionalDDPM`, `ShardedDDPM`, ...
+                base: type = DDPM,
+                *args, schedule: str = 'linear', prediction: str = 'epsilon',
+                min_snr: float | None = None,
+                # `args` and `kwargs` are `base`'s: n_steps, p_uncond, seed, ...
+                **kwargs) -> RecipeDDPM:
     """A `base` training callback with `RecipeDDPM`'s schedule, target and weighting mixed in; it
     draws what `base` draws."""
     return _with_recipe(base)(*args, schedule=schedule, prediction=prediction, min_snr=min_snr,
@@ -253,12 +257,12 @@ def score_snapshot(r: Recipe, path: Path,  # the recipe, and one of its EMA snap
     """FID, KID, precision, recall and the static share of `n` samples of a snapshot, drawn as
     `slowai_eval` draws them."""
     # the command line's sampling, so the figures compare with slowai_eval's
-    from slowai.cli import draw_samples, sampling_args
+    from slowai.cli import SampleConfig, draw_samples, sampling_args
     from slowai.eval import evaluate
     model = r.unet()
     model.load_state_dict(load_file(path))
     ddpm = r.ddpm()
-    sampling = sampling_args(ddpm, 'ddim', steps, 1., clip=True)
+    sampling = sampling_args(ddpm, SampleConfig(sampler='ddim', steps=steps, eta=1.))
     t0 = time.perf_counter()
     images = draw_samples(ddpm, as_noise_predictor(model, ddpm), n, sampling, seed=seed,
                           progress=False)

@@ -1,5 +1,5 @@
-"""Run every slowai test and summarise: the README and library sync checks, then each notebook under nbdev_test,
-the wheel and the docs site, several at a time.
+"""Run every slowai test and summarise: the README and library sync checks and the code-line check (no notebook
+code line over 100 characters), then each notebook under nbdev_test, the wheel and the docs site, several at a time.
 
     python tools/run_tests.py [--only NAME ...] [--jobs N]
 
@@ -24,13 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TIMES = Path('~/.cache/slowai/test-times.json').expanduser()
-SYNC = ('readme in sync', 'library in sync')
+SYNC = ('readme in sync', 'library in sync', 'code lines fit')
 
 
 def checks() -> list[tuple[str, list[str]]]:
     nbs = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
     out = [('readme in sync', [sys.executable, 'tools/readme.py', '--check']),
-           ('library in sync', [sys.executable, 'tools/check_export.py'])]
+           ('library in sync', [sys.executable, 'tools/check_export.py']),
+           ('code lines fit', [sys.executable, 'tools/fit_lines.py', '--check'])]
     out += [(p.name, [str(BIN/'nbdev_test'), '--path', str(p.relative_to(ROOT))]) for p in nbs]
     out += [('wheel in fresh venv', ['bash', 'tools/test_wheel.sh']),
             ('docs site', [sys.executable, 'tools/test_docs.py'])]
