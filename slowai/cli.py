@@ -1004,7 +1004,9 @@ def _sampling_parser(func: Callable, prog: str, *,
     docs, params = docments(func), inspect.signature(func).parameters
     p.add_argument('--run', metavar='RUN', help=docs['run'])
     p.add_argument('--pretrained', action='store_true', help=docs['pretrained'])
-    p.add_argument('--out', metavar='OUT', default=params['out'].default, help=docs['out'])
+    out = params['out'].default
+    p.add_argument('--out', metavar='OUT', default=out,
+                   help=docs['out'] + (f' (default: {out})' if out else ''))
     p.add_argument('--n', metavar='N', type=int, default=params['n'].default,
                    help=f"{docs['n']} (default: {params['n'].default})")
     return config_options(p, SampleConfig, skip=skip)
