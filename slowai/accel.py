@@ -14,7 +14,8 @@ import torch
 from accelerate import Accelerator
 
 from .prelude import CancelBatchException, Callback, MetricsCB, OneCycle
-from .ddpm import DDPM, ConfigError, TrainConfig, config_options, fashion_unet, recipe_learner
+from .config import ConfigError, TrainConfig, config_options
+from .ddpm import DDPM, fashion_unet, recipe_learner
 from .init import init_ddpm
 
 # %% auto #0
@@ -108,8 +109,8 @@ class ShardedDDPM(DDPM):
 
 # %% ../nbs/04_accelerate.ipynb #29a0004e
 def train_accelerate(
-                     # run folder: `unet/`, `history.json`, `process-<rank>.json`
-                     # (with its batch losses)
+                     # run folder: `unet/`, `history.json`,
+                     # `process-<rank>.json` (with its batch losses)
                      out: str | Path,
                      # the recipe; default `TrainConfig()`. `bs` is the global batch
                      cfg: TrainConfig | None = None,

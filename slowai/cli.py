@@ -10,7 +10,7 @@ import contextlib
 import errno
 import importlib.util
 import inspect
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from functools import partial
 import json
 import os
@@ -29,21 +29,22 @@ from tqdm.auto import tqdm
 
 from .prelude import (Callback, DataError, MetricsCB, TrainingDiverged, default_device,
                             get_dls, show_images)
-from .ddpm import (DDPM, ConfigError, config_options, fashion_unet, is_conditional,
-                         recipe_learner, setting, _need, _number)
+from .ddpm import DDPM, fashion_unet, is_conditional, recipe_learner
+from .config import (DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_RECIPE, DEFAULT_SAMPLER,
+                           DEFAULT_STEPS, RECIPES, SAMPLE_PRECISIONS, ConfigError, RunConfig,
+                           SampleConfig, config_options, flag_of)
 from .conditional import (ConditionalDDPM, balanced_labels, guided_sample,
-                                GUIDED_MIN_ETA, guided_sampler_problem, label_index)
+                                guided_sampler_problem, label_index)
 from .init import init_ddpm
 from .mixed import MixedPrecision, cpu_precision
 from .pretrained import load_pretrained
-from .runs import (DEFAULT_RECIPE, NUM_CLASSES, RECIPES, RestoreCB, RunCB, RunConfig,
-                         RunError, atomic_write, is_run, latest_checkpoint, load_run, read_info,
-                         repair, run_lock, write_card, write_json)
+from .runs import (NUM_CLASSES, RestoreCB, RunCB, RunError, atomic_write, is_run,
+                         latest_checkpoint, load_run, read_info, repair, run_lock, write_card,
+                         write_json)
 
 # %% auto #0
-__all__ = ['DEFAULT_SAMPLER', 'DEFAULT_STEPS', 'DEFAULT_ETA', 'DEFAULT_GUIDANCE', 'UsageError', 'train_run', 'SampleConfig',
-           'sample_run', 'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_main', 'sample_main',
-           'eval_main']
+__all__ = ['UsageError', 'train_run', 'sample_run', 'eval_run', 'slowai_train', 'slowai_sample', 'slowai_eval', 'train_main',
+           'sample_main', 'eval_main']
 
 # %% ../nbs/07_cli.ipynb #a3ea9963
 class UsageError(Exception):
@@ -52,12 +53,6 @@ class UsageError(Exception):
 
 # %% ../nbs/07_cli.ipynb #ca6219a6
 DEVICES = ('cpu', 'cuda', 'mps')
-
-# %% ../nbs/07_cli.ipynb #e01c46ee
-# the sampler that `slowai_sample`, `slowai_eval` and the end of `slowai_train` use unless told
-# otherwise: the best at 20 model calls or fewer (the homework notebook's last table), DPM-Solver++
-# 3M SDE; on the shipped models it beats DDIM with eta 1 at 50 calls (FID 0.99 against 1.03)
-DEFAULT_SAMPLER, DEFAULT_STEPS, DEFAULT_ETA = 'dpm++3m-sde', 20, 0.
 
 # %% ../nbs/07_cli.ipynb #4e20c80d
 def default_sampling(ddpm: DDPM) -> dict:
@@ -97,16 +92,14 @@ def _output_file(out: Path, what: str):
 
 # %% ../nbs/07_cli.ipynb #0da686dd
 RESUMABLE = ('epochs', 'samples', 'eval_every', 'eval_n')  # the settings that --resume may change
-
-def flag_of(name: str, cls: type = RunConfig) -> str:
-    "The command-line option of the field `name` of `cls` (a `RunConfig` or a `SampleConfig`)."
-    f = next((f for f in fields(cls) if f.name == name), None)
-    return '--' + (f.metadata.get('flag', name) if f is not None else name)
+def _sample_config(**settings) -> SampleConfig:
+    "`SampleConfig(**settings)`, a setting that cannot work reported as its option (`UsageError`)."
+    try: return SampleConfig(**settings)
+    except ConfigError as e:
+        raise UsageError(f'{flag_of(e.field, SampleConfig)} {e.value}: {e.reason}') from None
 
 def _on_cpu(device: str | None) -> bool:
     return (torch.device(device) if device else default_device()).type == 'cpu'
-
-SAMPLE_PRECISIONS = ('auto', 'no', 'bf16')
 
 def _check_precision(mp: str):
     _check(mp in SAMPLE_PRECISIONS,
@@ -210,8 +203,8 @@ def _run_config(out: Path, resume: bool, settings: dict, *, accelerate: bool, ma
             found = latest_checkpoint(out, warn=lambda _: None)
             # which may be older than slowai.json says
             done = min(info['epochs_done'], found[2]['epoch'] + 1 if found else 0)
-            fixed = [f'{flag_of(k)} {v} (the run has {getattr(cfg, k)})' for k,
-                     v in settings.items() if k not in RESUMABLE and getattr(cfg, k) != v]
+            fixed = [f'{flag_of(k)} {v} (the run has {getattr(cfg, k)})'
+                     for k, v in settings.items() if k not in RESUMABLE and getattr(cfg, k) != v]
             _check(not fixed, f'--resume continues the run with its own settings; these differ: '
                    f'{", ".join(fixed)}. ' 'Leave them out, or start a new run with another --out')
             epochs = settings.get('epochs', cfg.epochs)
@@ -221,8 +214,8 @@ def _run_config(out: Path, resume: bool, settings: dict, *, accelerate: bool, ma
             if epochs != cfg.epochs: cfg = replace(cfg, epochs=epochs, cycle_start=done)
             cfg = replace(cfg, **{k: settings[k] for k in RESUMABLE[1:] if k in settings})
         else:
-            # a folder holding nothing but a lock was left by a run killed before its first file: it
-            # starts over
+            # a folder holding nothing but a lock was left by a
+            # run killed before its first file: it starts over
             _check(not main or not out.exists()
                    or (out.is_dir() and all(p.name == 'slowai.lock' for p in out.iterdir())),
                    f'{out} already exists'
@@ -286,8 +279,8 @@ def _open_run(out: Path, cfg: RunConfig, info: dict | None, main: bool, *, unet:
     """Make the locked folder ready to train into: a new run's `slowai.json`, or a resumed run
     repaired to agree with its newest checkpoint, which is returned (None: start afresh)."""
     found = None
-    # a new run; checked again under the lock, since another slowai_train may have started it
-    # meanwhile
+    # a new run; checked again under the lock, since
+    # another slowai_train may have started it meanwhile
     if info is None:
         if main:
             _check(not is_run(out),
@@ -463,9 +456,8 @@ class QualityCB(Callback):
 
     def after_epoch(self, learn):
         e = learn.epoch
-        if learn.training or not learn.is_main or not ((e + 1) % self.every == 0 or e
-                                                       + 1 == learn.n_epochs):
-            return
+        due = (e + 1) % self.every == 0 or e + 1 == learn.n_epochs
+        if learn.training or not learn.is_main or not due: return
         try:
             # the training draws what it would draw unscored
             with torch.random.fork_rng(devices=[]): self.score(learn, e)
@@ -481,8 +473,8 @@ def score(self, learn, e: int):
     "Sample and score the EMA weights after epoch `e`."
     from slowai.conditional import label_agreement
     from slowai.eval import evaluate
-    model = learn.ema.model if getattr(learn, 'ema',
-                                       None) is not None else learn.unwrapped_model
+    ema = getattr(learn, 'ema', None)
+    model = ema.model if ema is not None else learn.unwrapped_model
     sampling = SCORE_SAMPLING | dict(steps=min(SCORE_SAMPLING['steps'], self.ddpm.n_steps))
     cond = dict(labels=balanced_labels(self.n),
                 guidance=SCORE_GUIDANCE) if self.conditional else None
@@ -525,8 +517,8 @@ class TrackerCB(Callback):
         from accelerate.tracking import LOGGER_TYPE_TO_CLASS  # only imported when tracking
         logs = self.run/'logs'
         logs.mkdir(exist_ok=True)
-        config = {k: json.dumps(v) if isinstance(v, (dict, list)) or v is None else v for k,
-                  v in self.config.items()}
+        config = {k: json.dumps(v) if isinstance(v, (dict, list)) or v is None else v
+                  for k, v in self.config.items()}
         for name in self.names:
             kw = dict(logging_dir=logs) if name == 'tensorboard' else dict(dir=str(logs))
             tracker = LOGGER_TYPE_TO_CLASS[name](self.run.name, **kw)
@@ -628,82 +620,6 @@ def sampler_label(args: dict) -> str:
     return name + ('-noclip' if args['sampler'] != 'ddpm' and not args['clip']
                    else '') + f"-{model_calls(args['sampler'], args['steps'])}"
 
-# %% ../nbs/07_cli.ipynb #d1409690
-# classifier-free guidance w: of the weights measured with the default sampler on the shipped
-# conditional model, the lowest class-balanced FID (0.44) among those whose images the classifier
-# names as asked at least 97 % of the time (98.1 %; the conditional DDPM notebook)
-DEFAULT_GUIDANCE = 1.75
-
-# %% ../nbs/07_cli.ipynb #a7c41d02
-@dataclass
-class SampleConfig:
-    "How images are drawn from a model: the settings of `slowai_sample` and `slowai_eval`."
-    sampler: str | None = setting(None,
-                                  'ddpm (ancestral), ddim, dpm++ (DPM-Solver++ 2M), dpm++3m, '
-                                  'dpm++sde, dpm++3m-sde, unipc, euler, heun or deis; default: '
-                                  f'{DEFAULT_SAMPLER}, {DEFAULT_STEPS} steps; with a class, ddim '
-                                  f'needs eta {GUIDED_MIN_ETA:g} or more and ddpm every step of '
-                                  'the schedule')
-    steps: int | None = setting(None,
-                                f'model calls per image; default {DEFAULT_STEPS} with the default '
-                                "sampler, all the schedule's steps with a named one")
-    eta: float | None = setting(None,
-                                "DDIM's noise, from 0 (deterministic) to 1 (like DDPM); only with "
-                                '--sampler ddim')
-    schedule: str = setting('trailing',
-                            "the solvers' step schedule: trailing (even in t), karras (rho 7) or "
-                            'logsnr (even in log-SNR)')
-    clip: bool = setting(True,
-                         'every sampler but ddpm clamps its predicted clean image to the data '
-                         'range; --no_clip: it does not', flag='no_clip')
-    label: str | None = setting(None,
-                                'conditional models: the class to draw, by name (sneaker, "ankle '
-                                'boot") or index 0-9, or all (every class, a row each, the '
-                                'default)')
-    guidance: float | None = setting(None,
-                                     'conditional models: classifier-free guidance w (0 ignores '
-                                     f'the label, 1 conditional; default {DEFAULT_GUIDANCE:g}); '
-                                     'with --pretrained, picks the conditional model')
-    seed: int = setting(0, "seed of the starting noise (and of slowai_eval's KID subsets)")
-    device: str | None = setting(None, 'cpu, cuda or mps; default: CPU')
-    batch: int = setting(256, 'images sampled at once (slowai_eval)')
-    mixed_precision: str = setting('auto',
-                                   'auto (bf16 on a CPU where it measured at least 1.1 times as '
-                                   'fast), no or bf16')
-    epoch: str | int | None = setting(None,
-                                      'best (the epoch with the lowest FID while training) or an '
-                                      'epoch number (0 first); default: the final model')
-
-    def __post_init__(self): self.check()
-
-# %% ../nbs/07_cli.ipynb #a7c41d03
-@patch_to(SampleConfig)
-def check(self):
-    "Raise `ConfigError` for the first setting that cannot work, before any model is loaded."
-    from slowai.samplers import SAMPLERS, schedule_problem
-    _need(self.sampler is not None or self.eta is None, 'eta', self.eta,
-          f"it is DDIM's noise; give --sampler ddim with it (the default sampler, "
-          f'{DEFAULT_SAMPLER}, has none)')
-    sampler, eta = self.sampler or DEFAULT_SAMPLER, 0. if self.eta is None else self.eta
-    _need(sampler in SAMPLERS, 'sampler', sampler, f'expected one of {", ".join(SAMPLERS)}')
-    problem = schedule_problem(sampler, self.schedule)
-    _need(problem is None, 'schedule', self.schedule, problem)
-    _need(self.steps is None or (_number(self.steps, True) and self.steps >= 1), 'steps',
-          self.steps, 'must be at least 1')
-    _need(_number(eta) and 0 <= eta <= 1, 'eta', self.eta,
-          "DDIM's noise must be between 0 (deterministic) and 1 (like DDPM)")
-    _need(_number(self.seed, True) and 0 <= self.seed < 2**63, 'seed', self.seed,
-          'must be 0 or more and below 2**63 (what a torch generator takes)')
-    _need(_number(self.batch, True) and self.batch > 0, 'batch', self.batch, 'must be at least 1')
-    _need(self.mixed_precision in SAMPLE_PRECISIONS, 'mixed_precision', self.mixed_precision,
-          f'expected one of {", ".join(SAMPLE_PRECISIONS)}')
-
-def _sample_config(**settings) -> SampleConfig:
-    "`SampleConfig(**settings)`, a setting that cannot work reported as its option (`UsageError`)."
-    try: return SampleConfig(**settings)
-    except ConfigError as e:
-        raise UsageError(f'{flag_of(e.field, SampleConfig)} {e.value}: {e.reason}') from None
-
 # %% ../nbs/07_cli.ipynb #8e14e3e9
 def label_args(model: UNet2DModel, label: str | None, guidance: float | None, n: int, *,
                # `sampling_args`: a sampler that does not draw the class asked for is refused
@@ -781,8 +697,8 @@ def _check_memory(n: int):
 def draw_samples(ddpm: DDPM, model: UNet2DModel, n: int,
                  # `samplers.sample`'s sampler, steps, eta and clip (see `sampling_args`)
                  sampling: dict,
-                 # seeds one generator for all the batches: the same images whatever the batch size
-                 # divides
+                 # seeds one generator for all the batches: the
+                 # same images whatever the batch size divides
                  *, seed: int = 0,
                  batch: int = 256,  # images per sampling call
                  # a conditional model's `labels` (one per image) and `guidance` (`label_args`)
@@ -846,8 +762,8 @@ def _eval_dest(run, out, *, pretrained: bool, args: dict, cond: dict | None, epo
 def eval_run(run: str | Path | None,  # a run folder; None with `pretrained`
              n: int = 10_000,  # number of samples to score
              *, pretrained: bool = False,  # score a shipped model instead of a run
-             # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json
-             # (none with `pretrained`)
+             # the JSON file to write; default
+             # RUN/eval-SAMPLER-STEPS-N.json (none with `pretrained`)
              out: str | Path | None = None,
              progress: bool = True,  # show a progress bar
              **settings,  # `SampleConfig` fields: sampler, steps, seed, batch, guidance, ...
@@ -923,8 +839,8 @@ def slowai_train(out: str = None,  # the run folder to create (or continue, with
                  device: str = None,  # cpu, cuda or mps; default: the best available
                  # train with Accelerate: start with `accelerate launch ... slowai_train`
                  accelerate: bool = False,
-                 # log losses and sample grids to tensorboard, wandb or all (pip install
-                 # "slowai[tracking]")
+                 # log losses and sample grids to tensorboard,
+                 # wandb or all (pip install "slowai[tracking]")
                  *, log_with: str = None,
                  # a named set of recipe settings, measured in the recipes notebook
                  recipe: str = None,
@@ -964,8 +880,8 @@ def slowai_sample(run: str = None,  # a run folder written by slowai_train
 def slowai_eval(run: str = None,  # a run folder written by slowai_train
                 pretrained: bool = False,  # score the model that ships with slowai instead of a run
                 n: int = 10_000,  # number of samples to score
-                # the JSON file to write; default RUN/eval-SAMPLER-STEPS-N.json (none with
-                # --pretrained)
+                # the JSON file to write; default
+                # RUN/eval-SAMPLER-STEPS-N.json (none with --pretrained)
                 out: str = None,
                 **settings,  # `SampleConfig` fields (`--sampler ddim --steps 50 ...`)
                ):
@@ -991,8 +907,8 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument('--log_with', metavar='TRACKER', help=docs['log_with'])
     p.add_argument('--recipe', choices=RECIPES, metavar='RECIPE', help=docs['recipe'] + ': '
                    + '; '.join(f'{name} is '
-                               + ', '.join(f'{flag_of(k)} {0 if v is None else v}' for k,
-                                           v in s.items()) for name, s in RECIPES.items())
+                               + ', '.join(f'{flag_of(k)} {0 if v is None else v}'
+                                           for k, v in s.items()) for name, s in RECIPES.items())
                    + f' (default: {DEFAULT_RECIPE}; an option given on its own wins)')
     return config_options(p, RunConfig)
 

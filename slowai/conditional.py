@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
+from .config import GUIDED_MIN_ETA
 from .ddpm import DDPM, as_schedule, is_conditional
 from .prelude import FASHION_CLASSES
 
@@ -177,7 +178,6 @@ def label_agreement(images: torch.Tensor,  # samples `[N,1,32,32]` in [-0.5, 0.5
 # %% ../nbs/09_conditional.ipynb #8446326e
 # what `guided_sample` lets draw a class, from the tables below: every sampler kept names the class
 # asked for in at least 90 % of the images at w = 2 and leaves none as static
-GUIDED_MIN_ETA = 0.75  # DDIM with less fresh noise per step keeps the early errors of the guided x0
 # the diffusers solvers that drew the class asked for on the model shipped now (its last section)
 GUIDED_SOLVERS = ('deis', 'dpm++', 'dpm++3m', 'dpm++3m-sde', 'dpm++sde', 'euler', 'heun', 'unipc')
 
@@ -185,8 +185,8 @@ GUIDED_SOLVERS = ('deis', 'dpm++', 'dpm++3m', 'dpm++3m-sde', 'dpm++sde', 'euler'
 def guided_sampler_problem(sampler: str,  # 'ddpm', 'ddim', 'dpm++' or another of `samplers.SOLVERS`
                            steps: int,  # model calls per image
                            eta: float = 0.,  # DDIM's noise
-                           # the schedule's steps: DDPM with all of them is Algorithm 2, never
-                           # refused
+                           # the schedule's steps: DDPM with all of
+                           # them is Algorithm 2, never refused
                            n_steps: int = 1000,
                           ) -> str | None:
     """Why `sampler` with these settings does not draw the requested class, as measured in the
@@ -216,8 +216,8 @@ def guided_sample(ddpm: DDPM,  # the schedule
                   sampler: str = 'ddpm',
                   *,
                   labels,  # a class (index or name) for all images, or one per image
-                  # classifier-free guidance w: 0 ignores the labels, 1 conditional, above 1
-                  # stronger
+                  # classifier-free guidance w: 0 ignores the
+                  # labels, 1 conditional, above 1 stronger
                   guidance: float = 1.,
                   steps: int | None = None,  # model calls; default all the schedule's steps
                   eta: float = 0.,  # DDIM's noise

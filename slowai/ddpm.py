@@ -5,12 +5,10 @@
 # %% ../nbs/01_ddpm.ipynb #f9e0b224
 from __future__ import annotations
 
-import argparse
 import contextlib
 import copy
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
 from functools import partial
 
 import torch
@@ -21,10 +19,11 @@ from tqdm.auto import tqdm
 
 from .prelude import (Callback, DeviceCB, DivergenceCB, Learner, MetricsCB, OneCycle,
                             ProgressCB, TrainCB, get_dls, default_device)
+from .config import TrainConfig, _head_dim_problem, _UNET_CHANNELS
 
 # %% auto #0
-__all__ = ['NoiseSchedule', 'DDPM', 'diffusers_reference', 'reverse_loop', 'fashion_unet', 'is_conditional', 'EMA', 'ConfigError',
-           'TrainConfig', 'recipe_learner', 'train']
+__all__ = ['NoiseSchedule', 'DDPM', 'diffusers_reference', 'reverse_loop', 'fashion_unet', 'is_conditional', 'EMA',
+           'recipe_learner', 'train']
 
 # %% ../nbs/01_ddpm.ipynb #80e826fd
 def linear_betas(n_steps: int = 1000, beta_min: float = 1e-4,
@@ -39,8 +38,8 @@ def schedule(betas: torch.Tensor) -> dict[str, torch.Tensor]:
     alpha = 1 - betas
     alpha_bar = alpha.cumprod(0)
     sigma = ((1 - alpha_bar) / alpha_bar).sqrt()
-    return {k: v.float() for k,
-            v in dict(beta=betas, alpha=alpha, alpha_bar=alpha_bar, sigma=sigma).items()}
+    return {k: v.float()
+            for k, v in dict(beta=betas, alpha=alpha, alpha_bar=alpha_bar, sigma=sigma).items()}
 
 # %% ../nbs/01_ddpm.ipynb #9592b632
 class NoiseSchedule(nn.Module):
@@ -229,20 +228,6 @@ def sample(self: DDPM, model: nn.Module,  # a noise predictor called as `model(x
     return reverse_loop(step, model, range(sched.n_steps - 1, -1, -1), x, generator=generator,
                         progress=progress, return_all=return_all)
 
-# %% ../nbs/01_ddpm.ipynb #d27aa149
-_UNET_CHANNELS = (16, 32, 64, 128)  # the default widths of the four levels, from 32×32 down to 4×4
-
-def _head_dim_problem(head_dim, channels: Sequence[int], attention: Sequence[bool]) -> str | None:
-    """Why `head_dim` cannot split every attention layer of a U-Net with these levels into heads;
-    None if it can."""
-    # the middle block attends too
-    attn = list(dict.fromkeys([c for c, a in zip(channels, attention) if a] + [channels[-1]]))
-    if (isinstance(head_dim, int) and not isinstance(head_dim, bool) and head_dim > 0
-        and not any(c % head_dim for c in attn)):
-        return None
-    return (f'expected a divisor of {math.gcd(*attn)} (the attention layers have '
-            f'{", ".join(map(str, attn))} channels)')
-
 # %% ../nbs/01_ddpm.ipynb #0d45d6fe
 def fashion_unet(
                  # channels at each of the four resolutions
@@ -250,8 +235,8 @@ def fashion_unet(
                  norm_groups: int = 8,  # GroupNorm groups; must divide every entry of `channels`
                  # labels for a class-conditional model; None: unconditional
                  num_classes: int | None = None,
-                 # channels per attention head (diffusers' default, 8); must divide the attention
-                 # channels
+                 # channels per attention head (diffusers'
+                 # default, 8); must divide the attention channels
                  head_dim: int = 8,
                  # per resolution, whether its blocks attend; default all but the first
                  *, attention: Sequence[bool] | None = None,
@@ -332,110 +317,6 @@ class ClipGrad(Callback):
     def __init__(self, max_norm: float = 1.0): self.max_norm = max_norm
     def after_backward(self, learn):
         torch.nn.utils.clip_grad_norm_(learn.model.parameters(), self.max_norm)
-
-# %% ../nbs/01_ddpm.ipynb #5e0c7a3d
-def setting(default, help: str, **cli):
-    """A `TrainConfig` field with its meaning (`help`, also the command line's) and how the command
-    line spells it (`cli`)."""
-    return field(default=default, metadata=dict(help=help, **cli))
-
-# %% ../nbs/01_ddpm.ipynb #b8a78e66
-class ConfigError(ValueError):
-    """A training setting out of range; `field`, `value` and `reason` say which, what it was and
-    what is allowed."""
-    def __init__(self, field: str, value, reason: str):
-        self.field, self.value, self.reason = field, value, reason
-        super().__init__(f'{field}={value!r}: {reason}')
-
-def _need(ok: bool, field: str, value, reason: str):
-    if not ok: raise ConfigError(field, value, reason)
-
-def _number(x, integer: bool = False) -> bool:
-    kinds = (int,) if integer else (int, float)
-    return isinstance(x, kinds) and not isinstance(x, bool) and math.isfinite(x)
-
-# %% ../nbs/01_ddpm.ipynb #6ccbb0e2
-# the bounds of a recipe, with their reasons below
-_MAX_EPOCHS, _TRAIN_IMAGES, _MAX_STEPS = 100_000, 60_000, 100_000
-
-@dataclass
-class TrainConfig:
-    """The DDPM training recipe; checked when made. `train`, `slowai_train` and the Accelerate path
-    all start from it."""
-    epochs: int = setting(2, 'passes over the training images')
-    bs: int = setting(128, 'batch size')
-    lr: float = setting(4e-3, 'peak learning rate of the one-cycle schedule')
-    eps: float = setting(1e-5, "Adam's eps (its default, 1e-8, often makes this U-Net collapse)")
-    seed: int | None = setting(0, 'seeds the weights, the batch order and the noise')
-    subset: int | None = setting(None, 'train on the first SUBSET images only (quick runs)')
-    ema: float | None = setting(0.999,
-                                'EMA decay of the weights that are saved and sampled; None (0 on '
-                                'the command line) turns EMA off')
-    clip_grad: float | None = setting(None, 'clip the gradient norm to this value')
-    n_steps: int = setting(1000, 'T, the number of steps in the noise schedule')
-    collapse: float | None = setting(0.9,
-                                     "stop a run whose loss climbs back to this share of where it "
-                                     "started (see DivergenceCB); None: don't", cli=False)
-
-    def __post_init__(self): self.check()
-
-# %% ../nbs/01_ddpm.ipynb #dd55718d
-@patch
-def check(self: TrainConfig):
-    "Raise `ConfigError` for the first setting out of range."
-    _need(_number(self.epochs, True) and self.epochs >= 1, 'epochs', self.epochs,
-          'must be at least 1')
-    _need(self.epochs <= _MAX_EPOCHS, 'epochs', self.epochs,
-          f'at most {_MAX_EPOCHS:,}: at 13 minutes an epoch on two CPU cores, two and a half '
-          f'years')
-    _need(_number(self.bs, True) and self.bs >= 1, 'bs', self.bs,
-          'the batch size must be at least 1')
-    _need(self.bs <= _TRAIN_IMAGES, 'bs', self.bs,
-          f'at most {_TRAIN_IMAGES:,}, the training images of Fashion-MNIST')
-    _need(_number(self.lr) and self.lr > 0, 'lr', self.lr, 'the learning rate must be positive')
-    _need(self.lr <= 1, 'lr', self.lr,
-          "at most 1: Adam moves every weight by about lr per step, so more than 1 wrecks the "
-          "model at the first step (the recipes here peak at 4e-3 to 1e-2)")
-    _need(_number(self.eps) and self.eps > 0, 'eps', self.eps, "Adam's eps must be positive")
-    _need(self.eps >= 1.2e-38, 'eps', self.eps,
-          "at least 1.2e-38, the smallest normal float32: a smaller eps rounds to 0 or near it "
-          "in the optimiser's float32 arithmetic, and Adam divides 0 by 0 for weights whose "
-          "gradient is 0")
-    _need(self.seed is None or (_number(self.seed, True) and 0 <= self.seed < 2**63), 'seed',
-          self.seed, 'must be 0 or more and below 2**63 (what a torch generator takes)')
-    _need(self.subset is None or (_number(self.subset, True) and self.subset >= 1), 'subset',
-          self.subset, 'must be a positive number of images')
-    _need(self.ema is None or (_number(self.ema) and 0 < self.ema < 1), 'ema', self.ema,
-          'the EMA decay must be between 0 and 1 (or 0 to turn EMA off)')
-    _need(self.clip_grad is None or (_number(self.clip_grad) and self.clip_grad > 0),
-          'clip_grad', self.clip_grad, 'the largest gradient norm must be positive')
-    _need(_number(self.n_steps, True) and self.n_steps >= 2, 'n_steps', self.n_steps,
-          'the schedule needs at least 2 steps')
-    _need(self.n_steps <= _MAX_STEPS, 'n_steps', self.n_steps,
-          f'at most {_MAX_STEPS:,} (DDPM uses 1,000; a longer schedule only makes sampling '
-          f'slower)')
-    _need(self.collapse is None or (_number(self.collapse) and 0 < self.collapse), 'collapse',
-          self.collapse, 'must be a positive share of the starting loss, or None')
-
-# %% ../nbs/01_ddpm.ipynb #c5f57da5
-def config_options(parser: argparse.ArgumentParser, cls: type = TrainConfig,
-                   *, skip: Sequence[str] = (),  # fields that get no option
-                  ) -> argparse.ArgumentParser:
-    """Add to `parser` one option per field of the config dataclass `cls`, with its meaning and
-    default; options not given are left out."""
-    for f in fields(cls):
-        if f.metadata.get('cli', True) is False or f.name in skip: continue
-        # 'int | None' -> 'int' (annotations are strings here)
-        kind = str(f.type).split('|')[0].strip()
-        name, help = '--' + f.metadata.get('flag', f.name), f.metadata['help']
-        if kind == 'bool':
-            parser.add_argument(name, dest=f.name, action='store_false' if f.default
-                                else 'store_true', default=argparse.SUPPRESS, help=help)
-        else:
-            parser.add_argument(name, dest=f.name, type=dict(int=int, float=float, str=str)[kind],
-                                default=argparse.SUPPRESS, metavar=kind.upper(), help=help
-                                if f.default is None else f'{help} (default: {f.default})')
-    return parser
 
 # %% ../nbs/01_ddpm.ipynb #b6d9388f
 def recipe_learner(cfg: TrainConfig,

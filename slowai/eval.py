@@ -94,8 +94,8 @@ def flip_and_shift(x: torch.Tensor,  # a batch of images `[N,C,H,W]`
     rows = dy[:, None] + torch.arange(h, device=x.device)
     cols = dx[:, None] + torch.arange(w, device=x.device)  # [N,W]
     items = torch.arange(n, device=x.device)[:, None, None]
-    # channels last, so that the three index tensors pick whole pixels: [N,H,W,C] -> back to
-    # [N,C,H,W]
+    # channels last, so that the three index tensors
+    # pick whole pixels: [N,H,W,C] -> back to [N,C,H,W]
     return (padded.permute(0, 2, 3, 1)[items, rows[:, :, None], cols[:, None, :]]
             .permute(0, 3, 1, 2).contiguous())
 

@@ -52,8 +52,8 @@ class AmpPlan(NamedTuple):
     reason: str
 
 def amp_plan(device_type: str,  # 'cuda', 'cpu', 'mps', ...
-             # None: bfloat16 (float16 on GPUs without bfloat16) on CUDA, bfloat16 on CPU;
-             # torch.float32: no autocast
+             # None: bfloat16 (float16 on GPUs without bfloat16) on
+             # CUDA, bfloat16 on CPU; torch.float32: no autocast
              dtype: torch.dtype | None = None,
              # use the 16-bit type even where it is not native (slow CPUs, other devices)
              force: bool = False,
@@ -190,8 +190,8 @@ class ActivationRanges(Callback):
 
     def before_fit(self, learn):
         self.rows, self.cur, self.n = [], {}, 0
-        self.handles = [m.register_forward_hook(self._hook(name)) for name,
-                        m in learn.model.named_modules() if isinstance(m, self.types)]
+        self.handles = [m.register_forward_hook(self._hook(name))
+                        for name, m in learn.model.named_modules() if isinstance(m, self.types)]
 
     def _hook(self, name):
         def hook(mod, inp, out):

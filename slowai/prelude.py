@@ -425,8 +425,8 @@ class Learner:
         self.cbs = list(cbs)
         # `scaler`: a mixed-precision gradient scaler, if one is in charge
         self.opt, self.history, self.scaler = None, [], None
-        # What the callbacks share. One process on one device unless a callback (AccelerateCB) says
-        # otherwise.
+        # What the callbacks share. One process on one device
+        # unless a callback (AccelerateCB) says otherwise.
         self.device = None  # where batches go (DeviceCB sets it)
         # with several processes only the main one writes files and tables
         self.is_main, self.world_size = True, 1
@@ -658,8 +658,8 @@ class ProgressCB(Callback):
     def before_fit(self, learn):
         self.losses = []
         learn.epochs = self.mbar = master_bar(learn.epochs)
-        # the run's table goes through the bar, as rows of one table, so that rows and bars do not
-        # interleave badly
+        # the run's table goes through the bar, as rows of one
+        # table, so that rows and bars do not interleave badly
         self.log_to, learn.log_to = learn.log_to, self.write_row
 
     def write_row(self, row: str):
@@ -717,8 +717,8 @@ class DivergenceCB(Callback):
     # after the metrics; callbacks that save the model come later (DivergenceCB.order + 5)
     order = MetricsCB.order + 25
     def __init__(self, check_every: int = 10,  # batches between looks at the device-side flag
-                 # a window's mean loss back at this share of the first window's, after it halved;
-                 # None: off
+                 # a window's mean loss back at this share of the
+                 # first window's, after it halved; None: off
                  collapse: float | None = 0.9,
                 ):
         self.check_every, self.collapse = check_every, collapse

@@ -20,7 +20,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .conditional import ConditionalDDPM
-from .ddpm import DDPM, NoiseSchedule, TrainConfig, fashion_unet, recipe_learner
+from .config import SampleConfig, TrainConfig
+from .ddpm import DDPM, NoiseSchedule, fashion_unet, recipe_learner
 from .init import init_ddpm
 from .mixed import MixedPrecision, cpu_name
 from .prelude import Callback, CancelFitException, OneCycle, TrainingDiverged, get_dls
@@ -70,8 +71,8 @@ class RecipeDDPM(DDPM):
             raise ValueError(f'min_snr={min_snr!r}: expected a positive γ, or None')
         super().__init__(n_steps, **kwargs)
         if schedule == 'cosine': self.sched = CosineSchedule(n_steps)
-        self.schedule, self.prediction, self.min_snr, self.weight = (schedule, prediction, min_snr,
-                                                                     None)
+        self.schedule, self.prediction, self.min_snr = schedule, prediction, min_snr
+        self.weight = None
 
     def config(self) -> dict:
         return dict(n_steps=self.n_steps, schedule=self.schedule, prediction=self.prediction,
@@ -257,7 +258,7 @@ def score_snapshot(r: Recipe, path: Path,  # the recipe, and one of its EMA snap
     """FID, KID, precision, recall and the static share of `n` samples of a snapshot, drawn as
     `slowai_eval` draws them."""
     # the command line's sampling, so the figures compare with slowai_eval's
-    from slowai.cli import SampleConfig, draw_samples, sampling_args
+    from slowai.cli import draw_samples, sampling_args
     from slowai.eval import evaluate
     model = r.unet()
     model.load_state_dict(load_file(path))
@@ -308,8 +309,8 @@ def _known_costs(root: Path) -> dict:
     costs = {}
     for done in root.glob('*/recipe.json'):
         info = json.loads(done.read_text())
-        costs.setdefault(_cost_key(Recipe(**{k: tuple(v) if isinstance(v, list) else v for k,
-                                             v in info.items()
+        costs.setdefault(_cost_key(Recipe(**{k: tuple(v) if isinstance(v, list) else v
+                                             for k, v in info.items()
                                              if k in {f.name for f in fields(Recipe)}})),
                          info['probe_seconds'])
     return costs
@@ -368,8 +369,8 @@ def run_study(recipes=SCREEN,  # the recipes, trained and scored in turn
             continue
         trained = read_rows(d/'train.csv')
         scored = _score_snapshots(r, d, trained, n=n, seed=seed)
-        out += [dict(recipe=r.name, **s, img_per_s=t['img_per_s'], loss=t['loss']) for s,
-                t in zip(scored, trained)]
+        out += [dict(recipe=r.name, **s, img_per_s=t['img_per_s'], loss=t['loss'])
+                for s, t in zip(scored, trained)]
     return out
 
 # %% ../nbs/10_recipes.ipynb #d0b017e7

@@ -19,7 +19,7 @@ import signal
 import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
 from fastcore.basics import patch
@@ -34,12 +34,13 @@ from safetensors.torch import load as load_bytes, load_file, save_file
 
 from .prelude import (CancelFitException, Callback, DivergenceCB, Learner, OneCycle,
                             _sha256_file)
-from .ddpm import (DDPM, ConfigError, TrainConfig, setting, to_diffusers, _head_dim_problem,
-                         _need, _number, _MAX_EPOCHS, _TRAIN_IMAGES, _UNET_CHANNELS)
+from .ddpm import DDPM, to_diffusers
+from .config import (DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS, RECIPES, ConfigError,
+                           RunConfig, TrainConfig, _number)
 
 # %% auto #0
-__all__ = ['RECIPES', 'DEFAULT_RECIPE', 'RunError', 'atomic_write', 'RestoreCB', 'read_quality', 'read_losses', 'RunCB', 'is_run',
-           'RunConfig', 'model_card', 'write_card', 'read_info', 'load_run']
+__all__ = ['RunError', 'atomic_write', 'RestoreCB', 'read_quality', 'read_losses', 'RunCB', 'is_run', 'model_card', 'write_card',
+           'read_info', 'load_run']
 
 # %% ../nbs/07_runs.ipynb #7e4a2d90
 class RunError(Exception):
@@ -203,8 +204,8 @@ class RestoreCB(Callback):
             if k.startswith('opt.'):
                 _, i, name = k.split('.', 2)
                 state.setdefault(int(i), {})[name] = v
-        # a new cycle keeps the learning rates its scheduler has just set; the moments and
-        # hyper-parameters carry over
+        # a new cycle keeps the learning rates its scheduler has
+        # just set; the moments and hyper-parameters carry over
         groups = learn.opt.state_dict()['param_groups'] if self.new_cycle else m['opt_groups']
         learn.opt.load_state_dict({'state': state, 'param_groups': groups})
         # checkpoints written before callbacks kept their own state
@@ -435,8 +436,8 @@ class RunCB(Callback):
     CSV and PNG, and `slowai.json` (see `commit`)."""
     # after a diverged epoch was refused, MetricsCB has recorded it and EMA is up to date
     order = DivergenceCB.order + 5
-    # the losses so far travel in every checkpoint: the CSV files are rewritten from them, never
-    # appended to
+    # the losses so far travel in every checkpoint: the CSV
+    # files are rewritten from them, never appended to
     state_name = 'history'
     def __init__(self, run: Path, ddpm: DDPM,
                  info: dict,  # the run's settings, as `slowai.json` stores them
@@ -467,8 +468,8 @@ def before_fit(self: RunCB, learn):
     self.writes = learn.is_main  # one writer among several processes
     # the EMA callback of `recipe_learner`, if the run keeps one
     self.ema = getattr(learn, 'ema', None)
-    # a checkpoint from before the losses travelled in them: take the finished epochs' from the
-    # files
+    # a checkpoint from before the losses travelled in
+    # them: take the finished epochs' from the files
     if not self.restored:
         first = learn.epochs.start if isinstance(learn.epochs, range) else 0
         self.rows = [r for r in read_losses(self.run) if r['epoch'] < first]
@@ -591,9 +592,8 @@ def repair(run: Path,
          f'writing them again from it')
     model.load_state_dict(checkpoint_weights(tensors))
     rows, batches, quality = history_of(run, tensors, meta)
-    info = {k: v for k, v in info.items()
-            if k not in ('best_epoch', 'best_fid')} | dict(epochs_done=meta['epoch']
-                                                           + 1) | best_of(quality)
+    info = ({k: v for k, v in info.items() if k not in ('best_epoch', 'best_fid')}
+            | dict(epochs_done=meta['epoch'] + 1) | best_of(quality))
     with staged_pipeline(run, model, ddpm) as (stage, sha):
         commit(run, stage, sha, path, rows=rows, batches=batches, info=info, keep=keep,
                quality=quality)
@@ -605,126 +605,9 @@ def is_run(path: Path) -> bool:
     return (Path(path)/'slowai.json').is_file()
 
 # %% ../nbs/07_runs.ipynb #c81fce61
-PRECISIONS = ('auto', 'no', 'bf16', 'fp16')
-MIN_EVAL_N = 129  # FID over the shipped classifier's 128 features needs more samples than features
 # slowai.json's layout; 2 always records the model's SHA-256 (runs before it name no format: 1)
 RUN_FORMAT = 2
 NUM_CLASSES = 10  # Fashion-MNIST's classes, for a conditional run
-
-# %% ../nbs/07_runs.ipynb #6559824f
-RESOLUTIONS = (32, 16, 8, 4)  # the sizes of the U-Net's four levels
-
-# %% ../nbs/07_runs.ipynb #406f349c
-# named sets of settings for `slowai_train --recipe`; the recipes notebook measures them
-RECIPES = {
-    # the lessons' recipe (notebooks 01-03), with 32-channel heads
-    'seed': dict(min_snr=None, attention='16,8,4'),
-    'min-snr': dict(min_snr=5., attention='16,8,4'),  # the same, with min-SNR-5 loss weighting
-}
-# FID 4.04 against the seed's 4.60 after 27 minutes of training (recipes notebook)
-DEFAULT_RECIPE = 'min-snr'
-
-# %% ../nbs/07_runs.ipynb #ca9c7ff9
-def attention_levels(spec: str) -> tuple[bool, ...] | None:
-    """Whether each of the U-Net's levels attends, from a spec such as '16,8,4' (its resolutions;
-    'none': only the middle block); None if malformed."""
-    if not isinstance(spec, str): return None
-    sizes = [] if spec.strip() == 'none' else [s.strip() for s in spec.split(',')]
-    if not all(s.isdigit() and int(s) in RESOLUTIONS
-               for s in sizes) or len(set(sizes)) != len(sizes):
-        return None
-    return tuple(r in {int(s) for s in sizes} for r in RESOLUTIONS)
-
-# %% ../nbs/07_runs.ipynb #ae354763
-@dataclass
-class RunConfig(TrainConfig):
-    """A `slowai_train` run: the training recipe and what a run adds; stored in the run's
-    `slowai.json`."""
-    samples: int = setting(16, 'images in the final samples.png; 0 to skip sampling')
-    mixed_precision: str = setting('auto',
-                                   'auto (GPUs: bf16 where they have it, else fp16; CPUs: bf16 '
-                                   'where timed at least 1.1 times as fast, else fp32), no, bf16 '
-                                   'or fp16')
-    init: bool = setting(True,
-                         "start from init_ddpm (--no_init: keep diffusers' initialisation, to "
-                         "compare; it trains worse)", flag='no_init')
-    head_dim: int = setting(32,
-                            'channels per attention head, a divisor of 32 (runs made before this '
-                            'setting: 8)')
-    attention: str = setting(RECIPES[DEFAULT_RECIPE]['attention'],
-                             'the resolutions whose U-Net blocks attend, comma-separated from 32, '
-                             '16, 8 and 4 (none: only the middle block)')
-    min_snr: float | None = setting(RECIPES[DEFAULT_RECIPE]['min_snr'],
-                                    "min-SNR-gamma loss weighting: each image's loss "
-                                    'times min(SNR, gamma)/SNR (Hang et al. 2023); None (0 on the '
-                                    'command line): unweighted')
-    conditional: bool = setting(False,
-                                'train a class-conditional model (sample it with --label and '
-                                '--guidance)')
-    p_uncond: float = setting(0.1,
-                              'with --conditional: the share of images whose label is dropped in '
-                              'training')
-    eval_every: int | None = setting(None,
-                                     'score the EMA weights every N epochs and after the last '
-                                     '(FID, KID, precision, recall, static share; see --eval_n); '
-                                     '0: never; default 1, or 0 with --subset')
-    eval_n: int = setting(500,
-                          'samples scored each time, with DDIM eta 1 at 20 calls (at least 129)')
-    init_from: str | None = setting(None,
-                                    "start from these weights instead of init_ddpm: pretrained "
-                                    "(the shipped model of the "
-                                    'same kind) or a run folder; its U-Net must have this '
-                                    'run\'s architecture')
-    cycle_start: int = setting(0,
-                               'the epoch at which the one-cycle learning rate schedule began (a '
-                               'changed --epochs starts a new one)', cli=False)
-
-# %% ../nbs/07_runs.ipynb #6219ecd7
-@patch
-def check(self: RunConfig):
-    "Refuse a setting that cannot work, naming it and what to give instead."
-    TrainConfig.check(self)
-    _need(self.seed is not None, 'seed', self.seed,
-          'a run needs a seed (0 or more): its resume replays the random draws it made')
-    _need(_number(self.samples, True) and self.samples >= 0, 'samples', self.samples,
-          'must be 0 or more')
-    _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision,
-          f'expected one of {", ".join(PRECISIONS)}')
-    levels = attention_levels(self.attention)
-    _need(levels is not None, 'attention', self.attention,
-          'expected resolutions from 32, 16, 8 and 4, comma-separated (such as 16,8,4), or none')
-    # the rule `fashion_unet` applies
-    problem = _head_dim_problem(self.head_dim, _UNET_CHANNELS, levels)
-    _need(problem is None, 'head_dim', self.head_dim, problem)
-    _need(self.min_snr is None or (_number(self.min_snr) and 0 < self.min_snr <= 1e4),
-          'min_snr', self.min_snr,
-          'expected a positive gamma up to 10,000 (5 is usual), or None for an unweighted loss')
-    _need(_number(self.p_uncond) and 0 <= self.p_uncond < 1, 'p_uncond', self.p_uncond,
-          'the share of dropped labels must be from 0 up to 1 (not 1)')
-    _need(self.init_from is None
-          or (isinstance(self.init_from, str) and self.init_from.strip() != ''), 'init_from',
-          self.init_from, 'expected pretrained or a run folder')
-    _need(_number(self.cycle_start, True) and 0 <= self.cycle_start < self.epochs,
-          'cycle_start', self.cycle_start, 'must be an epoch of the run')
-    _need(self.eval_every is None
-          or (_number(self.eval_every, True) and 0 <= self.eval_every <= _MAX_EPOCHS),
-          'eval_every', self.eval_every,
-          f'must be a number of epochs from 0 (never) to {_MAX_EPOCHS:,}')
-    _need(_number(self.eval_n, True) and MIN_EVAL_N <= self.eval_n <= _TRAIN_IMAGES, 'eval_n',
-          self.eval_n, f'must be from {MIN_EVAL_N} (FID over the '
-          f'classifier\'s 128 features needs more samples than features) to {_TRAIN_IMAGES:,}')
-
-# %% ../nbs/07_runs.ipynb #383e0840
-@patch(as_prop=True)
-def attention_levels(self: RunConfig) -> tuple[bool, ...]:
-    "Whether each U-Net level, from 32×32 down to 4×4, attends (`fashion_unet`'s `attention`)."
-    return attention_levels(self.attention)
-
-@patch(as_prop=True)
-def scoring_every(self: RunConfig) -> int:
-    """Epochs between scorings: `eval_every`, or by default every epoch (never for a `--subset`
-    run, whose samples say little)."""
-    return self.eval_every if self.eval_every is not None else 0 if self.subset else 1
 
 # %% ../nbs/07_runs.ipynb #02aa7a6e
 @patch
@@ -785,8 +668,8 @@ MIGRATIONS = {'eps': (1e-8, "Adam's own default, before eps was a setting"),
               'eval_n': (RunConfig.eval_n, 'unused by a run that never scored'),
               'attention': (RECIPES['seed']['attention'], 'the seed recipe, before --recipe'),
               'min_snr': (RECIPES['seed']['min_snr'], 'the seed recipe: an unweighted loss'),
-              } | {name: (value, 'left out of slowai.json when it has this value') for name,
-                   value in _OMITTED.items()}
+              } | {name: (value, 'left out of slowai.json when it has this value')
+                   for name, value in _OMITTED.items()}
 
 # %% ../nbs/07_runs.ipynb #0cab122c
 CARD = 'README.md'  # a model folder's card, as the Hugging Face Hub reads it
@@ -834,7 +717,6 @@ def _card_scores(run: Path) -> str:
             + '---:|' * (3 + len(keys)) + '\n' + '\n'.join(rows))
 
 def _card_use(run: Path, cond: bool) -> str:
-    from slowai.cli import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS  # the command line's
     name = run.name
     fn, draw = (('guided_sample', f"labels='sneaker', guidance={DEFAULT_GUIDANCE}, ") if cond
                 else ('sample', ''))
@@ -860,8 +742,8 @@ def _card_settings(info: dict, cond: bool) -> str:
     "The card's table of training settings, a null setting shown as what it means."
     sched = info['ddpm']
     shown = {'subset': 'all 60,000', 'ema': 'none', 'clip_grad': 'none'}
-    settings = [(label, shown.get(k, 'none') if info[k] is None else info[k]) for k,
-                label in _CARD_SETTINGS.items() if k in info]
+    settings = [(label, shown.get(k, 'none') if info[k] is None else info[k])
+                for k, label in _CARD_SETTINGS.items() if k in info]
     settings += [('noise schedule',
                   f"{sched['n_steps']} steps, linear beta {sched['beta_min']:g} to "
                   f"{sched['beta_max']:g}")]
@@ -1028,8 +910,8 @@ def _checked_weights(run: Path, info: dict) -> bytes:
     recorded = (info.get('weights') or {}).get(UNET_WEIGHTS)
     sha, vouched = hashlib.sha256(data).hexdigest(), _vouched(run)
     if recorded is None and sha not in vouched:
-        # a run that records the SHA-256 says so twice: its format, and checkpoints that name the
-        # model they export
+        # a run that records the SHA-256 says so twice: its
+        # format, and checkpoints that name the model they export
         if info.get('format_version', 1) >= RUN_FORMAT or vouched - {None}:
             raise RunError(f'{run/"slowai.json"}: it records no SHA-256 for {UNET_WEIGHTS}, which '
                            f'a run of this kind always has, so it was edited; slowai_train --out '

@@ -180,8 +180,8 @@ class ClippedDPMSolver(DPMSolverMultistepScheduler):
     """diffusers' DPM-Solver++ stepping from the clamped clean image and the model's own noise, like
     DDIM's `clip_sample`."""
     clip_range = DATA_RANGE
-    # True: step from x_t as it is, so the noise is the one the clamped x0 implies (DDIM's option of
-    # that name)
+    # True: step from x_t as it is, so the noise is the one
+    # the clamped x0 implies (DDIM's option of that name)
     use_clipped_model_output = False
     def step(self, model_output, timestep, sample, *args, **kwargs):
         if self.use_clipped_model_output:
@@ -189,8 +189,8 @@ class ClippedDPMSolver(DPMSolverMultistepScheduler):
         if self.step_index is None: self._init_step_index(timestep)
         alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(self.sigmas[self.step_index])
         x0 = ((sample - sigma_t * model_output) / alpha_t).clamp(-self.clip_range, self.clip_range)
-        # x_t rebuilt from the clamped x0 and the predicted noise: the error the clamp removed
-        # leaves x_t as well
+        # x_t rebuilt from the clamped x0 and the predicted
+        # noise: the error the clamp removed leaves x_t as well
         return super().step(model_output, timestep, alpha_t * x0 + sigma_t * model_output, *args,
                             **kwargs)
 
@@ -249,8 +249,8 @@ class ClampedStep:
     """Mixin for a diffusers scheduler: each step starts from the clamped clean image and the
     model's own noise, like DDIM's `clip_sample`."""
     clip_range = DATA_RANGE
-    # True: step from x_t as it is, with the noise the clamped x0 implies (DDIM's option of that
-    # name)
+    # True: step from x_t as it is, with the noise the
+    # clamped x0 implies (DDIM's option of that name)
     use_clipped_model_output = False
     # True where the scheduler's state is x_t / sqrt(alpha_bar) = x0 + sigma * eps (Euler, Heun)
     scaled = False
@@ -297,8 +297,8 @@ SOLVERS = {  # sampler name: (diffusers scheduler, the subclass that clamps x0, 
     # it ends at t = 0's noise (sigma 0.01), not on the clean image
     'deis': (DEISMultistepScheduler, ClampedDEIS, {}),
 }
-# how the model calls are spread over the noise levels; 'linspace' makes Euler's and Heun's run to t
-# = 0
+# how the model calls are spread over the noise levels;
+# 'linspace' makes Euler's and Heun's run to t = 0
 STEP_SCHEDULES = dict(
     trailing=dict(timestep_spacing='trailing'),  # evenly in t, from t = T - 1
     karras=dict(timestep_spacing='linspace', use_karras_sigmas=True),  # evenly in sigma^(1/7)
@@ -482,8 +482,8 @@ def measure_sampler(fn: Callable,  # `fn(sz, generator)` returns a batch of samp
     device = torch.device(device)
     model.n, chunks, spent = 0, [], 0.
     gen = torch.Generator(device).manual_seed(seed)
-    # `resume` is for an `fn` that depends on its arguments only: the generator's state is all that
-    # is restored
+    # `resume` is for an `fn` that depends on its arguments
+    # only: the generator's state is all that is restored
     partial = (Path(cache).with_name(f'.{Path(cache).name}.partial') if resume and cache is not None
                else None)
     if partial is not None and partial.is_file():

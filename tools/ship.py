@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from slowai.cli import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS
+from slowai.config import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DEFAULT_STEPS
 from slowai.mixed import cpu_name, cpu_precision
 from slowai.pretrained import CONDITIONAL_DIR, PRETRAINED_DIR, save_pretrained_ddpm
 from slowai.runs import RunError, load_run
