@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from torch import nn
 
+from slowai.config import ConfigError, TrainConfig, config_options, flag_of
 from slowai.ddpm import DDPM, NoiseSchedule, fashion_unet
 from slowai.init import init_ddpm
 from slowai.mixed import MixedPrecision
@@ -148,12 +149,10 @@ def check(args):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--steps', type=int, default=100)
-    ap.add_argument('--bs', type=int, default=512)
-    ap.add_argument('--lr', type=float, default=1e-2)
-    ap.add_argument('--epochs', type=int, default=8, help='the one-cycle schedule spans this many epochs')
-    ap.add_argument('--subset', type=int, default=None, help='train on the first N images (default: all 60,000)')
+    # the training settings, as slowai declares them, at the seed's recipe: batch 512, peak lr 0.01, 8 epochs
+    config_options(ap, TrainConfig, only=('bs', 'lr', 'epochs', 'subset', 'seed'),
+                   defaults=dict(bs=512, lr=1e-2, epochs=8))
     ap.add_argument('--dtype', choices=('fp32', 'fp16', 'bf16'), default='fp32', help='fp16/bf16: CPU autocast')
-    ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', type=Path, default=Path('runs/fp16-ranges'))
     ap.add_argument('--save-at', default='', help='comma-separated step counts after which to save the weights')
     ap.add_argument('--check', action='store_true',
@@ -164,7 +163,9 @@ def main(argv=None):
     ap.add_argument('--tag', default=None, help='name of the JSON written (default: the dtype)')
     args = ap.parse_args(argv)
     if args.check: return check(args)
-    if args.steps < 1 or args.bs < 1: ap.error('--steps and --bs must be positive')
+    if args.steps < 1: ap.error('--steps must be positive')
+    try: TrainConfig(bs=args.bs, lr=args.lr, epochs=args.epochs, subset=args.subset, seed=args.seed)
+    except ConfigError as e: ap.error(f'{flag_of(e.field)} {e.value}: {e.reason}')
 
     torch.manual_seed(args.seed)
     model = init_ddpm(fashion_unet())

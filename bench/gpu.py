@@ -40,6 +40,7 @@ import torch
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the repository's slowai when it is not installed
 import diffusers
 import slowai
+from slowai.config import ConfigError, TrainConfig, config_options, flag_of
 from slowai.ddpm import DDPM, NoiseSchedule, fashion_unet, train
 from slowai.init import init_ddpm
 from slowai.mixed import MixedPrecision
@@ -228,11 +229,9 @@ def timed(device, f):
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu', help='cuda, cuda:N or cpu')
-    ap.add_argument('--bs', type=int, default=512, help='training batch size')
-    ap.add_argument('--lr', type=float, default=1e-2, help='peak one-cycle learning rate')
-    ap.add_argument('--subset', type=int, default=None, help='train on the first SUBSET images (default: all 60,000)')
     ap.add_argument('--runs', default='fp16,bf16,accelerate,fast-bf16', help='comma-separated training runs: ' + ', '.join(LEARNER_RUNS + FAST_RUNS))
-    ap.add_argument('--epochs', type=int, default=8, help="epochs per training run (the seed's recipe: 8)")
+    # the training settings, as slowai declares them, at the seed's recipe: batch 512, peak lr 0.01, 8 epochs
+    config_options(ap, TrainConfig, only=('bs', 'lr', 'subset', 'epochs'), defaults=dict(bs=512, lr=1e-2, epochs=8))
     ap.add_argument('--compile-mode', default='reduce-overhead', help='torch.compile mode of the fast path (none: no compile)')
     ap.add_argument('--profile', action='store_true', help='print the top 15 operations of one bfloat16 training step')
     ap.add_argument('--sample-steps', type=int, default=1000, help='DDPM sampling steps (1000: the full schedule)')
@@ -243,6 +242,8 @@ if __name__ == '__main__':
     ap.add_argument('--cudnn-benchmark', action='store_true', help='set torch.backends.cudnn.benchmark')
     ap.add_argument('--json', default=None, help='write the results here as JSON')
     a = ap.parse_args()
+    try: TrainConfig(bs=a.bs, lr=a.lr, subset=a.subset, epochs=a.epochs)
+    except ConfigError as e: ap.error(f'{flag_of(e.field)} {e.value}: {e.reason}')
     if a.threads: torch.set_num_threads(a.threads)
     device = torch.device(a.device)
     if device.type == 'cuda' and not torch.cuda.is_available(): sys.exit(f'--device {a.device}: CUDA is not available')

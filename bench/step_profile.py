@@ -1,6 +1,6 @@
 """Where the CPU time of a DDPM training step goes: torch.profiler on a few batches of slowai's training path.
 
-    python bench/profile.py [--bs 128] [--steps 3] [--warmup 2] [--top 15] [--threads N] [--model-only]
+    python bench/step_profile.py [--bs 128] [--steps 3] [--warmup 2] [--top 15] [--threads N] [--model-only]
 
 Runs `slowai.ddpm.train(fashion_unet(), ...)` (get_dls, Learner, DeviceCB, DDPM, MetricsCB, OneCycle, DivergenceCB,
 EMA) and profiles `--steps` training batches after `--warmup` unprofiled ones (`--model-only`: forward, MSE, backward
@@ -12,9 +12,6 @@ forward's category through the autograd node that runs them); everything inside 
 """
 import sys
 from pathlib import Path
-
-# `python bench/profile.py` puts bench/ first on sys.path, where this file would hide the standard `profile` module
-sys.path = [p for p in sys.path if Path(p or '.').resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import contextlib
