@@ -246,9 +246,9 @@ DEFAULT_SAMPLER, DEFAULT_STEPS, DEFAULT_ETA = 'dpm++3m-sde', 20, 0.
 DEFAULT_GUIDANCE = 1.75
 
 # %% ../nbs/00b_config.ipynb #e0d851b2
-# from the conditional notebook's tables: guided DDIM with eta below this drew the class asked for
-# in fewer than 90 % of the images (less fresh noise per step keeps the early errors of the guided
-# x0)
+# from the conditional notebook's tables: guided DDIM with eta below this fell short of 90 % of
+# images of the class asked for, or left images as static, at w = 2 (less fresh noise per step
+# keeps the early errors of the guided x0)
 GUIDED_MIN_ETA = 0.75
 SAMPLE_PRECISIONS = ('auto', 'no', 'bf16')  # the arithmetic of sampling (fp16: training only)
 
