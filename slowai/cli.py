@@ -158,9 +158,10 @@ def training_ddpm(cfg: RunConfig, base: type | None = None, **kwargs) -> DDPM:
 
 # %% ../nbs/07_cli.ipynb #5b1133b9
 def run_unet(cfg: RunConfig) -> UNet2DModel:
-    "A fresh U-Net of the run's architecture (its classes, head size and attending resolutions)."
-    return fashion_unet(num_classes=NUM_CLASSES if cfg.conditional else None, head_dim=cfg.head_dim,
-                        attention=cfg.attention_levels)
+    """A fresh U-Net of the run's architecture (its classes, channels, head size and attending
+    resolutions)."""
+    return fashion_unet(cfg.unet_channels, num_classes=NUM_CLASSES if cfg.conditional else None,
+                        head_dim=cfg.head_dim, attention=cfg.attention_levels)
 
 def start_weights(cfg: RunConfig, ddpm: DDPM) -> dict[str, torch.Tensor]:
     """The float32 weights `--init_from` names (`pretrained`: the shipped model of the run's kind;
@@ -183,7 +184,7 @@ def start_weights(cfg: RunConfig, ddpm: DDPM) -> dict[str, torch.Tensor]:
     differ = [k for k in mine.config if not k.startswith('_')
               and not same(mine.config[k], model.config.get(k))]
     _check(not differ, f'--init_from {src}: its U-Net differs from this '
-           f'run\'s in {", ".join(differ)}; give the --head_dim, '
+           f'run\'s in {", ".join(differ)}; give the --channels, --head_dim, '
            '--attention and --conditional it was trained with')
     return {k: v.float() for k, v in model.state_dict().items()}
 

@@ -132,7 +132,7 @@ RECIPES = {
 DEFAULT_RECIPE = 'min-snr'
 
 # %% ../nbs/00b_config.ipynb #ca9c7ff9
-def attention_levels(spec: str) -> tuple[bool, ...] | None:
+def parse_attention(spec: str) -> tuple[bool, ...] | None:
     """Whether each of the U-Net's levels attends, from a spec such as '16,8,4' (its resolutions;
     'none': only the middle block); None if malformed."""
     if not isinstance(spec, str): return None
@@ -141,6 +141,17 @@ def attention_levels(spec: str) -> tuple[bool, ...] | None:
                for s in sizes) or len(set(sizes)) != len(sizes):
         return None
     return tuple(r in {int(s) for s in sizes} for r in RESOLUTIONS)
+
+_MAX_WIDTH = 512  # channels of a level at most (the default widest is 128)
+
+def parse_channels(spec: str) -> tuple[int, ...] | None:
+    """The U-Net's channels at each level, from a spec such as '16,32,64,128'; None unless it names
+    one multiple of 8 (the GroupNorm groups) up to 512 per level."""
+    if not isinstance(spec, str): return None
+    widths = [s.strip() for s in spec.split(',')]
+    if len(widths) != len(RESOLUTIONS) or not all(s.isdigit() for s in widths): return None
+    widths = tuple(map(int, widths))
+    return widths if all(0 < w <= _MAX_WIDTH and w % 8 == 0 for w in widths) else None
 
 # %% ../nbs/00b_config.ipynb #ae354763
 @dataclass
@@ -155,8 +166,13 @@ class RunConfig(TrainConfig):
     init: bool = setting(True,
                          "start from init_ddpm (--no_init: keep diffusers' initialisation, to "
                          "compare; it trains worse)", flag='no_init')
+    channels: str = setting(','.join(map(str, _UNET_CHANNELS)),
+                            "the U-Net's channels at resolutions 32, 16, 8 and 4, comma-separated, "
+                            'each a multiple of 8 up to 512')
     head_dim: int = setting(32,
-                            'channels per attention head, a divisor of 32 (runs made before this '
+                            'channels per attention head: it must divide the channels of every '
+                            'level that attends and of the lowest (32 with the default channels '
+                            'and attention; 16 if resolution 32 attends; runs made before this '
                             'setting: 8)')
     attention: str = setting(RECIPES[DEFAULT_RECIPE]['attention'],
                              'the resolutions whose U-Net blocks attend, comma-separated from 32, '
@@ -197,11 +213,14 @@ def check(self: RunConfig):
           'must be 0 or more')
     _need(self.mixed_precision in PRECISIONS, 'mixed_precision', self.mixed_precision,
           f'expected one of {", ".join(PRECISIONS)}')
-    levels = attention_levels(self.attention)
+    widths = parse_channels(self.channels)
+    _need(widths is not None, 'channels', self.channels,
+          'expected four multiples of 8 up to 512, comma-separated (such as 16,32,64,128)')
+    levels = parse_attention(self.attention)
     _need(levels is not None, 'attention', self.attention,
           'expected resolutions from 32, 16, 8 and 4, comma-separated (such as 16,8,4), or none')
     # the rule `fashion_unet` applies
-    problem = _head_dim_problem(self.head_dim, _UNET_CHANNELS, levels)
+    problem = _head_dim_problem(self.head_dim, widths, levels)
     _need(problem is None, 'head_dim', self.head_dim, problem)
     _need(self.min_snr is None or (_number(self.min_snr) and 0 < self.min_snr <= 1e4),
           'min_snr', self.min_snr,
@@ -223,9 +242,14 @@ def check(self: RunConfig):
 
 # %% ../nbs/00b_config.ipynb #383e0840
 @patch(as_prop=True)
+def unet_channels(self: RunConfig) -> tuple[int, ...]:
+    "The channels of each U-Net level, from 32×32 down to 4×4 (`fashion_unet`'s `channels`)."
+    return parse_channels(self.channels)
+
+@patch(as_prop=True)
 def attention_levels(self: RunConfig) -> tuple[bool, ...]:
     "Whether each U-Net level, from 32×32 down to 4×4, attends (`fashion_unet`'s `attention`)."
-    return attention_levels(self.attention)
+    return parse_attention(self.attention)
 
 @patch(as_prop=True)
 def scoring_every(self: RunConfig) -> int:

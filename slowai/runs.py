@@ -664,6 +664,7 @@ MIGRATIONS = {'eps': (1e-8, "Adam's own default, before eps was a setting"),
               'mixed_precision': ('no', 'float32 throughout, before mixed precision'),
               'init': (False, "diffusers' initialisation, before init_ddpm"),
               'head_dim': (8, "diffusers' attention heads of 8 channels"),
+              'channels': (RunConfig.channels, 'the only U-Net widths before --channels'),
               'eval_every': (0, 'never scored while training, before quality.csv'),
               'eval_n': (RunConfig.eval_n, 'unused by a run that never scored'),
               'attention': (RECIPES['seed']['attention'], 'the seed recipe, before --recipe'),
@@ -677,7 +678,8 @@ _CARD_SETTINGS = {'epochs': 'epochs', 'bs': 'batch size', 'lr': 'peak learning r
                   'eps': "Adam's eps", 'seed': 'seed', 'subset': 'training images',
                   'ema': 'EMA decay of the weights', 'clip_grad': 'gradient norm clip',
                   'mixed_precision': 'mixed precision', 'init': 'init_ddpm',
-                  'head_dim': 'attention head channels', 'attention': 'attention at resolutions',
+                  'channels': 'U-Net channels', 'head_dim': 'attention head channels',
+                  'attention': 'attention at resolutions',
                   'min_snr': 'min-SNR loss weighting gamma',
                   'init_from': 'started from the weights of', 'processes': 'processes'}
 
