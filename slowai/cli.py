@@ -31,7 +31,7 @@ from .prelude import (Callback, DataError, MetricsCB, TrainingDiverged, default_
                             get_dls, show_images)
 from .ddpm import DDPM, fashion_unet, is_conditional, recipe_learner
 from .config import (DEFAULT_ETA, DEFAULT_GUIDANCE, DEFAULT_RECIPE, DEFAULT_SAMPLER,
-                           DEFAULT_STEPS, RECIPES, SAMPLE_PRECISIONS, ConfigError, RunConfig,
+                           DEFAULT_STEPS, RECIPES, ConfigError, RunConfig,
                            SampleConfig, config_options, flag_of)
 from .conditional import (ConditionalDDPM, balanced_labels, guided_sample,
                                 guided_sampler_problem, label_index)
@@ -101,10 +101,6 @@ def _sample_config(**settings) -> SampleConfig:
 def _on_cpu(device: str | None) -> bool:
     return (torch.device(device) if device else default_device()).type == 'cpu'
 
-def _check_precision(mp: str):
-    _check(mp in SAMPLE_PRECISIONS,
-           f'--mixed_precision {mp}: expected one of {", ".join(SAMPLE_PRECISIONS)}')
-
 def sampling_precision(
                        # auto, no or bf16 (`--mixed_precision` of slowai_sample and slowai_eval)
                        mp: str,
@@ -112,7 +108,7 @@ def sampling_precision(
                       ) -> tuple[str, contextlib.AbstractContextManager]:
     """The arithmetic of sampling ('bf16' or 'no') and its autocast context; auto: bfloat16 on a CPU
     where it measured faster."""
-    _check_precision(mp)
+    _sample_config(mixed_precision=mp)  # SampleConfig's rule, said as its option
     device = torch.device(device)
     # GPUs sample in float32; the choice is said on stderr (slowai_eval's stdout is its JSON)
     if mp == 'auto':
