@@ -137,7 +137,7 @@ def parse_attention(spec: str) -> tuple[bool, ...] | None:
     'none': only the middle block); None if malformed."""
     if not isinstance(spec, str): return None
     sizes = [] if spec.strip() == 'none' else [s.strip() for s in spec.split(',')]
-    if not all(s.isdigit() and int(s) in RESOLUTIONS
+    if not all(s.isascii() and s.isdigit() and int(s) in RESOLUTIONS
                for s in sizes) or len(set(sizes)) != len(sizes):
         return None
     return tuple(r in {int(s) for s in sizes} for r in RESOLUTIONS)
@@ -149,7 +149,8 @@ def parse_channels(spec: str) -> tuple[int, ...] | None:
     one multiple of 8 (the GroupNorm groups) up to 512 per level."""
     if not isinstance(spec, str): return None
     widths = [s.strip() for s in spec.split(',')]
-    if len(widths) != len(RESOLUTIONS) or not all(s.isdigit() for s in widths): return None
+    if len(widths) != len(RESOLUTIONS) or not all(s.isascii() and s.isdigit() for s in widths):
+        return None
     widths = tuple(map(int, widths))
     return widths if all(0 < w <= _MAX_WIDTH and w % 8 == 0 for w in widths) else None
 
