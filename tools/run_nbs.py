@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 import warnings
 from pathlib import Path
 
@@ -65,14 +66,15 @@ def run(path: Path, timeout: int, cells: str | None = None, dest: Path | None = 
     client = NotebookClient(nb, timeout=timeout, kernel_name='python3',
                             resources={'metadata': {'path': str(path.parent)}})
     t0 = time.perf_counter()
-    if cells is None: client.execute()
-    else:
-        with client.setup_kernel():
-            for i in parse_cells(cells, len(nb.cells)):
-                if nb.cells[i].cell_type != 'code': continue
-                t1 = time.perf_counter()
-                client.execute_cell(nb.cells[i], i)
-                print(f'  cell {i} ({nb.cells[i].get("id")}): {time.perf_counter() - t1:.0f} s', flush=True)
+    todo = range(len(nb.cells)) if cells is None else parse_cells(cells, len(nb.cells))
+    with client.setup_kernel():
+        for i in todo:
+            if nb.cells[i].cell_type != 'code': continue
+            t1 = time.perf_counter()
+            try: client.execute_cell(nb.cells[i], i)
+            except Exception as e:  # name the cell: nbclient's own errors do not
+                raise RuntimeError(f'cell {i} ({nb.cells[i].get("id")}): {type(e).__name__}: {e}') from e
+            print(f'  cell {i} ({nb.cells[i].get("id")}): {time.perf_counter() - t1:.0f} s', flush=True)
     secs = time.perf_counter() - t0
     collapse_streams(nb)
     nbformat.write(nb, dest or path)
@@ -120,6 +122,8 @@ if __name__ == '__main__':
         dest = args.dest.resolve() if args.dest else None
         try: secs = run_without_kernel(p.resolve(), dest) if args.no_kernel else run(p.resolve(), args.timeout, args.cells, dest)
         except Exception as e:
+            # a cell's own error carries its traceback; anything else (nbclient, the kernel) needs one
+            if type(e.__cause__).__name__ != 'CellExecutionError': traceback.print_exc()
             print(f'{p}: failed: {type(e).__name__}: {e}', file=sys.stderr)
             sys.exit(1)
         print(f'  done in {secs/60:.1f} min, written to {dest or p}', flush=True)
