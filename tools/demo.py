@@ -19,7 +19,7 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 out = Path('runs')/time.strftime('demo-%Y%m%d-%H%M%S')
 out.mkdir(parents=True)
-TRAIN = ['--epochs', '2', '--subset', '4096']  # 8,192 training images in all: about a minute and a half on 2 cores
+TRAIN = ['--epochs', '2', '--subset', '2048']  # 4,096 training images in all: about a minute on 2 cores
 
 
 def run(*args: str):
@@ -49,9 +49,9 @@ print(f'''
    look at {out/"pretrained.png"}, and at {out/"classes.png"}: one row per class, drawn on request
    (slowai_sample --pretrained --label sneaker --n 16 draws sneakers; see the conditional DDPM notebook)
 
-== the short run in {out/"train"}: two epochs over 4,096 images on this CPU
+== the short run in {out/"train"}: two epochs over 2,048 images on this CPU
    look at {out/"train"/"losses.png"} (the loss of every batch) and {out/"train"/"samples.png"}.
-   So short a run (64 optimiser steps) learns to remove much of the noise but not yet what clothes look like:
+   So short a run (32 optimiser steps) learns to remove much of the noise but not yet what clothes look like:
    expect grey blotches, not garments. Two epochs over all 60,000 images (938 steps) give garments; the shipped
    model's card says what trained it (slowai/models/fashion-ddpm/README.md). Go further with:
      slowai_train --out runs/first --epochs 2    (all 60,000 images; about 25 minutes on 2 CPU cores)
