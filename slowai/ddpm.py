@@ -267,6 +267,7 @@ def fashion_unet(
                        down_block_types=down,
                        up_block_types=tuple(b.replace('Down', 'Up') for b in reversed(down)))
 
+# %% ../nbs/01_ddpm.ipynb #0d45d6ff
 def is_conditional(model: nn.Module) -> bool:
     """Whether `model` (a diffusers U-Net, possibly wrapped, by DDP for one) was built with
     `num_classes` and takes labels."""
