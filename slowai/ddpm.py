@@ -269,7 +269,7 @@ def fashion_unet(
 
 # %% ../nbs/01_ddpm.ipynb #0d45d6ff
 def is_conditional(model: nn.Module) -> bool:
-    """Whether `model` (a diffusers U-Net, possibly wrapped, by DDP for one) was built with
+    """Whether `model` (a diffusers U-Net, possibly wrapped, e.g. by DDP) was built with
     `num_classes` and takes labels."""
     config = getattr(getattr(model, 'module', model), 'config', None)
     return getattr(config, 'num_class_embeds', None) is not None
