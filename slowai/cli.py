@@ -375,10 +375,10 @@ def save_grid(images: torch.Tensor, path: Path, ncols: int | None = None):
     """Save a grid of [-0.5, 0.5] images as a PNG, atomically; `ncols` columns (default: about
     square)."""
     fig = show_images(images.clamp(-0.5, 0.5).cpu(), ncols=ncols, imsize=1)
-    atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=80))
     # imported on use, as diffusers is: `slowai_sample --help` needs neither
     import matplotlib.pyplot as plt
-    plt.close(fig)
+    try: atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=80))
+    finally: plt.close(fig)  # also when the write fails (a full disk): no figure left open
 
 # %% ../nbs/07_cli.ipynb #9c98b138
 # --log_with names, and the package each one needs
